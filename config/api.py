@@ -1,0 +1,57 @@
+"""The REST API at /api/v1/: one router that each app registers its viewsets on, plus diagnostics."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from django.db import transaction
+from django_celery_results.models import TaskResult
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+from rest_framework.views import APIView
+
+from assessments import api as assessments_api
+from config.tasks import ping
+from governance import api as governance_api
+from robustness import api as robustness_api
+
+router = DefaultRouter()
+for app_api in (governance_api, assessments_api, robustness_api):
+    app_api.register(router)
+
+_JOB = inline_serializer("WorkerPingJob", fields={
+    "task_id": serializers.CharField(),
+    "status": serializers.CharField(),
+    "result": serializers.JSONField(allow_null=True),
+})
+
+
+class WorkerPingView(APIView):
+    """Enqueue a ping on the `default` queue: proves a web request reaches a real worker."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={202: _JOB})
+    def post(self, request: Request) -> Response:
+        task_id = str(uuid.uuid4())
+        transaction.on_commit(lambda: ping.apply_async(task_id=task_id, queue="default"))
+        return Response({"task_id": task_id, "status": "PENDING", "result": None}, status=status.HTTP_202_ACCEPTED)
+
+
+class WorkerPingDetailView(APIView):
+    """The persisted result of a ping, read from the result table (django-celery-results)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: _JOB})
+    def get(self, request: Request, task_id: str) -> Response:
+        row = TaskResult.objects.filter(task_id=task_id, task_name="config.tasks.ping").first()
+        if row is None:
+            return Response({"task_id": task_id, "status": "PENDING", "result": None})
+        result = json.loads(row.result) if row.result else None
+        return Response({"task_id": task_id, "status": row.status, "result": result})

@@ -1,0 +1,20 @@
+"""Production profile: ``DJANGO_SETTINGS_MODULE=config.settings.production``.
+
+It differs from the defaults only in what production must have: DEBUG off (so SECRET_KEY
+is required), HTTPS-only cookies, HSTS and the redirect to HTTPS.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "false")
+
+from .base import *  # noqa: E402,F401,F403
+from .base import env_bool, env_int  # noqa: E402
+
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True

@@ -1,0 +1,44 @@
+"""The permission table of ARCHITECTURE.md, in one place. Every view and API asks here."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from governance.models.tenancy import Role
+
+
+class Action(StrEnum):
+    MANAGE_MEMBERS = "manage_members"
+    EDIT_REGISTRY = "edit_registry"  # AI systems, model versions, datasets, classification
+    EDIT_CONTROLS = "edit_controls"  # controls, risks, Statement of Applicability
+    RUN_ROBUSTNESS = "run_robustness"  # request, cancel, re-run robustness runs
+    EDIT_ASSESSMENTS = "edit_assessments"  # results, evidence, findings
+    APPROVE_ASSESSMENTS = "approve_assessments"  # review, approve and lock
+    EDIT_ENGAGEMENTS = "edit_engagements"  # engagements, plans and actions
+    READ = "read"  # everything in the organisation, dashboard, audit trail
+    GENERATE_REPORTS = "generate_reports"
+    DOWNLOAD_REPORTS = "download_reports"
+    VERIFY = "verify"  # verify a file against recorded hashes (stores nothing)
+
+
+_ADMIN, _OFFICER, _CONSULTANT, _AUDITOR = Role.ORG_ADMIN, Role.RISK_OFFICER, Role.CONSULTANT, Role.AUDITOR
+_EVERYONE = frozenset(Role)
+_EDITORS = frozenset({_ADMIN, _OFFICER, _CONSULTANT})
+
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.MANAGE_MEMBERS: frozenset({_ADMIN}),
+    Action.EDIT_REGISTRY: _EDITORS,
+    Action.EDIT_CONTROLS: _EDITORS,
+    Action.RUN_ROBUSTNESS: _EDITORS,
+    Action.EDIT_ASSESSMENTS: _EDITORS,
+    Action.APPROVE_ASSESSMENTS: frozenset({_ADMIN, _OFFICER}),
+    Action.EDIT_ENGAGEMENTS: frozenset({_ADMIN, _CONSULTANT}),
+    Action.READ: _EVERYONE,
+    Action.GENERATE_REPORTS: _EDITORS,
+    Action.DOWNLOAD_REPORTS: _EVERYONE,
+    Action.VERIFY: _EVERYONE,
+}
+
+
+def role_allows(role: str | None, action: Action) -> bool:
+    return role is not None and Role(role) in PERMISSIONS[action]

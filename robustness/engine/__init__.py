@@ -1,0 +1,1 @@
+"""The robustness lab: pure PyTorch, no Django (see ARCHITECTURE.md)."""

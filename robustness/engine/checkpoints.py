@@ -1,0 +1,118 @@
+"""Safe checkpoint loading and hashing.
+
+A checkpoint is untrusted input (a risk officer uploads it through a web form), so it is
+never unpickled: `.pt`/`.pth`/`.bin` files go through ``torch.load(weights_only=True)``,
+which only rebuilds tensors and plain containers and refuses any other global, and
+`.safetensors` files hold no code at all. Anything else is a `CheckpointError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from robustness.engine.errors import CheckpointError
+
+SAFETENSORS_SUFFIX = ".safetensors"
+# Training scripts nest the weights under one of these keys (open_clip: "state_dict").
+NESTED_STATE_DICT_KEYS = ("state_dict", "model", "model_state_dict")
+DATA_PARALLEL_PREFIX = "module."
+
+
+def sha256_file(path: str | Path, chunk_bytes: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes, read in chunks (checkpoints can be gigabytes)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(chunk_bytes), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_state_dict_file(path: str | Path) -> dict[str, Tensor]:
+    """Load a state dict without executing code: {parameter name: CPU tensor}.
+
+    Accepts a plain state dict (`.pt`, `.pth`, `.bin`), a training checkpoint with the
+    weights under "state_dict" / "model" / "model_state_dict", or a `.safetensors` file.
+    "module." prefixes (DataParallel/DDP) are stripped. Raises `CheckpointError` when the
+    file is missing, unreadable, contains pickled objects other than tensors, or holds no
+    tensors.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint file not found: {path}")
+    if path.suffix == SAFETENSORS_SUFFIX:
+        raw: object = _load_safetensors(path)
+    else:
+        raw = _load_torch_weights_only(path)
+    return _normalise_state_dict(_unwrap_training_checkpoint(raw, path), path)
+
+
+def save_state_dict_file(state_dict: Mapping[str, Tensor], path: str | Path) -> str:
+    """Write a state dict as `.safetensors` (no pickle) and return its SHA-256."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    if path.suffix != SAFETENSORS_SUFFIX:
+        raise CheckpointError(f"save_state_dict_file writes {SAFETENSORS_SUFFIX} files, got {path.name}")
+    # safetensors refuses shared storage; a clone per tensor makes every entry its own.
+    tensors = {name: tensor.detach().cpu().contiguous().clone() for name, tensor in state_dict.items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path))
+    return sha256_file(path)
+
+
+def _load_safetensors(path: Path) -> dict[str, Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError) as error:
+        raise CheckpointError(f"{path.name} is not a readable safetensors file: {error}") from error
+
+
+def _load_torch_weights_only(path: Path) -> object:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        # torch raises UnpicklingError("Weights only load failed ...") for any global
+        # outside its allow-list: the payload was refused, not run.
+        raise CheckpointError(
+            f"refused to load {path.name}: it contains pickled Python objects other than "
+            "tensors, which could run arbitrary code. Save only the model's state_dict "
+            "(torch.save(model.state_dict(), path)) or use .safetensors."
+        ) from error
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as error:
+        raise CheckpointError(f"{path.name} is not a readable PyTorch checkpoint: {error}") from error
+
+
+def _unwrap_training_checkpoint(raw: object, path: Path) -> Mapping[str, object]:
+    if not isinstance(raw, Mapping):
+        raise CheckpointError(
+            f"{path.name} holds a {type(raw).__name__}, expected a state dict (a mapping of names to tensors)"
+        )
+    for key in NESTED_STATE_DICT_KEYS:
+        nested = raw.get(key)
+        if isinstance(nested, Mapping):
+            return nested
+    return raw
+
+
+def _normalise_state_dict(raw: Mapping[str, object], path: Path) -> dict[str, Tensor]:
+    tensors: dict[str, Tensor] = {}
+    for name, value in raw.items():
+        if not isinstance(name, str) or not isinstance(value, Tensor):
+            raise CheckpointError(
+                f"{path.name}: entry {name!r} is a {type(value).__name__}, expected a tensor; "
+                "is this a state dict?"
+            )
+        tensors[name.removeprefix(DATA_PARALLEL_PREFIX)] = value
+    if not tensors:
+        raise CheckpointError(f"{path.name} contains no tensors")
+    return tensors

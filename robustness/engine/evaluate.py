@@ -1,0 +1,197 @@
+"""Clean and adversarial evaluation of a zero-shot classifier, in mergeable shards.
+
+Batch b holds examples [b·batch_size, min((b+1)·batch_size, n)) of the dataset in order,
+and its attack randomness is seeded by (seed, b) alone, so evaluating batches [0, k) and
+[k, n) separately and merging gives exactly the counts of one full run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+
+import torch
+from torch import Tensor, nn
+from torch.utils.data import Dataset
+
+from robustness.engine.attacks import AttackSpec, batch_seed, run_attack
+from robustness.engine.errors import DatasetError
+from robustness.engine.metrics import AttackCounts, EvaluationPartial
+from robustness.engine.progress import EtaClock, EvaluationCancelled, ProgressCallback, ShouldCancel
+from robustness.engine.records import AttackInfo, RobustnessRecord, build_record
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """The counts (mergeable with other shards) and the record built from them."""
+
+    partial: EvaluationPartial
+    record: RobustnessRecord
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """"auto"/None → cuda where available, else cpu."""
+    if device is None or str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def number_of_batches(n_examples: int, batch_size: int) -> int:
+    return math.ceil(n_examples / batch_size)
+
+
+def evaluate(classifier: nn.Module, dataset: Dataset[Any], *, attacks: Sequence[AttackSpec],
+             epsilons: Sequence[float], n_examples: int | None = None, batch_size: int = 64, seed: int = 0,
+             device: str | torch.device | None = "auto", progress: ProgressCallback | None = None,
+             should_cancel: ShouldCancel | None = None, start_batch: int = 0, end_batch: int | None = None,
+             class_names: Sequence[str] | None = None, dataset_name: str = "dataset",
+             anchor_diagnostics: dict[str, Any] | None = None) -> EvaluationResult:
+    """Evaluate batches [start_batch, end_batch) and return their counts plus a record.
+
+    classifier: x (N,3,H,W) in [0,1] → logits (N,C). dataset yields (image (3,H,W) in [0,1],
+    int label). The record of a shard describes that shard only; merge partials and call
+    `record_from_partial` for the whole run.
+    """
+    target = resolve_device(device)
+    partial = evaluate_partial(classifier, dataset, attacks=attacks, epsilons=epsilons, n_examples=n_examples,
+                               batch_size=batch_size, seed=seed, device=target, progress=progress,
+                               should_cancel=should_cancel, start_batch=start_batch, end_batch=end_batch)
+    names = tuple(class_names) if class_names is not None else _class_names(classifier, dataset, partial.n_classes)
+    record = record_from_partial(partial, attacks=attacks, class_names=names, dataset_name=dataset_name, seed=seed,
+                                 batch_size=batch_size, device=target, anchor_diagnostics=anchor_diagnostics)
+    return EvaluationResult(partial, record)
+
+
+def record_from_partial(partial: EvaluationPartial, *, attacks: Sequence[AttackSpec], class_names: Sequence[str],
+                        dataset_name: str, seed: int, batch_size: int, device: str | torch.device,
+                        anchor_diagnostics: dict[str, Any] | None = None) -> RobustnessRecord:
+    """The record for (merged) counts."""
+    info = {spec.name: AttackInfo(spec.describe(partial.n_classes), spec.library(), spec.norm) for spec in attacks}
+    return build_record(partial, attacks=info, dataset=dataset_name, class_names=tuple(class_names), seed=seed,
+                        batch_size=batch_size, device=_device_label(torch.device(device)),
+                        anchor_diagnostics=anchor_diagnostics)
+
+
+def evaluate_partial(classifier: nn.Module, dataset: Dataset[Any], *, attacks: Sequence[AttackSpec],
+                     epsilons: Sequence[float], n_examples: int | None, batch_size: int, seed: int,
+                     device: torch.device, progress: ProgressCallback | None = None,
+                     should_cancel: ShouldCancel | None = None, start_batch: int = 0,
+                     end_batch: int | None = None) -> EvaluationPartial:
+    """Counts for batches [start_batch, end_batch); raises `EvaluationCancelled` (with the
+    counts so far in `.partial`) when `should_cancel()` turns true between batches."""
+    n = _checked_size(dataset, n_examples, batch_size, attacks, epsilons)
+    total_batches = number_of_batches(n, batch_size)
+    end = total_batches if end_batch is None else min(end_batch, total_batches)
+    if not 0 <= start_batch <= end:
+        raise DatasetError(f"batch range [{start_batch}, {end}) is not inside [0, {total_batches}]")
+    n_classes = _n_classes(classifier)
+    keys = [(spec.name, float(eps)) for spec in attacks for eps in epsilons]
+    if len(set(keys)) != len(keys):
+        raise DatasetError("each (attack, ε) may appear only once")
+    partial = EvaluationPartial.empty(n_classes, keys)
+    clock = EtaClock(end - start_batch)
+    clock.start(0)
+    with _evaluation_mode(classifier, device):
+        for index, batch in enumerate(range(start_batch, end)):
+            if should_cancel is not None and should_cancel():
+                raise EvaluationCancelled(f"evaluation cancelled before batch {batch}", partial)
+            images, labels = _load_batch(dataset, batch, batch_size, n, device, n_classes)
+            partial = partial.merge(_evaluate_batch(classifier, images, labels, batch, attacks, epsilons,
+                                                    n_classes, seed))
+            if progress is not None:
+                progress(index + 1, end - start_batch, f"batch {batch + 1}/{total_batches}", clock.eta(index + 1))
+    return partial
+
+
+def _evaluate_batch(classifier: nn.Module, images: Tensor, labels: Tensor, batch: int,
+                    attacks: Sequence[AttackSpec], epsilons: Sequence[float], n_classes: int,
+                    seed: int) -> EvaluationPartial:
+    with torch.no_grad():
+        clean_hit = classifier(images).argmax(1) == labels
+    counts = []
+    for spec in attacks:
+        for eps in epsilons:
+            adversarial = run_attack(classifier, images, labels, spec, float(eps), n_classes=n_classes,
+                                     seed=batch_seed(seed, batch))
+            with torch.no_grad():
+                adversarial_hit = classifier(adversarial).argmax(1) == labels
+            robust = clean_hit & adversarial_hit
+            counts.append(AttackCounts(spec.name, float(eps), _per_class(robust, labels, n_classes),
+                                       int((clean_hit & ~adversarial_hit).sum())))
+    ones = torch.ones_like(clean_hit)
+    return EvaluationPartial(n_classes, (batch,), _per_class(ones, labels, n_classes),
+                             _per_class(clean_hit, labels, n_classes), tuple(counts))
+
+
+def _per_class(hits: Tensor, labels: Tensor, n_classes: int) -> tuple[int, ...]:
+    counts = torch.bincount(labels[hits].cpu(), minlength=n_classes)
+    return tuple(int(v) for v in counts.tolist())
+
+
+def _load_batch(dataset: Dataset[Any], batch: int, batch_size: int, n: int, device: torch.device,
+                n_classes: int) -> tuple[Tensor, Tensor]:
+    indices = range(batch * batch_size, min((batch + 1) * batch_size, n))
+    items = [dataset[i] for i in indices]
+    images = torch.stack([torch.as_tensor(item[0], dtype=torch.float32) for item in items]).to(device)
+    labels = torch.tensor([int(item[1]) for item in items], dtype=torch.long, device=device)
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise DatasetError(f"expected images of shape (3, H, W), got {tuple(images.shape[1:])}")
+    if float(images.min()) < 0.0 or float(images.max()) > 1.0:
+        raise DatasetError("images must lie in [0, 1] (normalisation happens inside the model)")
+    if int(labels.min()) < 0 or int(labels.max()) >= n_classes:
+        raise DatasetError(f"labels must lie in [0, {n_classes}), got {int(labels.min())}..{int(labels.max())}")
+    return images, labels
+
+
+@contextlib.contextmanager
+def _evaluation_mode(classifier: nn.Module, device: torch.device) -> Iterator[None]:
+    """eval() and parameters frozen for the duration: attacks need input gradients only,
+    and frozen weights skip the weight-gradient half of every backward. Restored after."""
+    was_training = classifier.training
+    flags = [(p, p.requires_grad) for p in classifier.parameters()]
+    classifier.to(device).eval()
+    for parameter, _ in flags:
+        parameter.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for parameter, flag in flags:
+            parameter.requires_grad_(flag)
+        classifier.train(was_training)
+
+
+def _checked_size(dataset: Dataset[Any], n_examples: int | None, batch_size: int,
+                  attacks: Sequence[AttackSpec], epsilons: Sequence[float]) -> int:
+    available = len(dataset)  # type: ignore[arg-type]
+    n = available if n_examples is None else n_examples
+    if n < 1 or n > available:
+        raise DatasetError(f"n_examples must be in [1, {available}] for this dataset, got {n}")
+    if batch_size < 1:
+        raise DatasetError(f"batch_size must be >= 1, got {batch_size}")
+    if not epsilons and attacks:
+        raise DatasetError("give at least one ε for the attacks")
+    return n
+
+
+def _n_classes(classifier: nn.Module) -> int:
+    anchors = getattr(classifier, "text_anchors", None)
+    if anchors is None:
+        raise DatasetError("the classifier has no text_anchors buffer; cannot tell the number of classes")
+    return int(anchors.shape[0])
+
+
+def _class_names(classifier: nn.Module, dataset: Dataset[Any], n_classes: int) -> tuple[str, ...]:
+    for source in (classifier, dataset):
+        names = getattr(source, "class_names", None)
+        if names is not None and len(names) == n_classes:
+            return tuple(str(name) for name in names)
+    return tuple(f"class {index}" for index in range(n_classes))
+
+
+def _device_label(device: torch.device) -> str:
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        return f"cuda ({torch.cuda.get_device_name(index)})"
+    return "cpu"

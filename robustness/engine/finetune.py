@@ -1,0 +1,299 @@
+"""Adversarial retraining of the vision tower, with exact checkpoint/resume.
+
+One step: take batch `step` (a pure function of (seed, step), so no sampler state needs
+saving), build the method's loss (losses.py), step the optimiser and the warm-up + cosine
+schedule. Every `checkpoint_every` steps the model, optimiser, scheduler and all RNG
+states (torch CPU/CUDA, python, numpy) are written atomically; a resumed run continues
+bit-for-bit on CPU. The output is a `.safetensors` model plus a card naming its parent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, ContextManager, Literal, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.utils.data import Dataset
+
+from robustness.engine import losses
+from robustness.engine.anchors import fit_anchor_expansion
+from robustness.engine.errors import EngineError
+from robustness.engine.progress import EtaClock, ProgressCallback, RetrainingCancelled, ShouldCancel
+from robustness.engine.retrain_io import RetrainCard, atomic_torch_save, load_training_state, write_outputs
+
+Method = Literal["alignment-ce", "tecoa", "agft", "fare"]
+METHODS: tuple[str, ...] = ("alignment-ce", "tecoa", "agft", "fare")
+STATE_FILE = "training-state.pt"
+
+
+class RetrainConfigError(EngineError):
+    """A retraining configuration is not valid."""
+
+
+@dataclass(frozen=True)
+class RetrainConfig:
+    """Everything that decides a retraining's result (recorded on the output card).
+
+    eps / attack_step_size are fractions of [0, 1]; attack_step_size None means ε/2.
+    scale: logit scale of the loss (alignment-ce 100; agft's s, default 180 there).
+    ratio: AGFT's teacher ratio r. consistency_weight: alignment-ce's β.
+    expand_anchors: alignment-ce uses LAAT-expanded anchors where the factor k > 1.
+    """
+
+    method: Method = "alignment-ce"
+    lr: float = 2e-4
+    optimizer: Literal["sgd", "adamw"] = "adamw"
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    steps: int = 100
+    warmup_steps: int = 10
+    batch_size: int = 64
+    eps: float = 4 / 255
+    attack_steps: int = 2
+    attack_step_size: float | None = None
+    seed: int = 0
+    checkpoint_every: int = 50
+    scale: float | None = None
+    ratio: float = 0.4
+    consistency_weight: float = 1.0
+    expand_anchors: bool = True
+    bf16_autocast: bool = False
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise RetrainConfigError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
+        if self.optimizer not in ("sgd", "adamw"):
+            raise RetrainConfigError(f"optimizer must be sgd or adamw, got {self.optimizer!r}")
+        if self.steps < 1 or self.batch_size < 1 or self.checkpoint_every < 1:
+            raise RetrainConfigError("steps, batch_size and checkpoint_every must be >= 1")
+        if not 0 <= self.warmup_steps <= self.steps:
+            raise RetrainConfigError(f"warmup_steps must be in [0, steps], got {self.warmup_steps}")
+        if not 0 < self.eps <= 1 or self.lr <= 0:
+            raise RetrainConfigError("eps must be in (0, 1] and lr > 0")
+
+    @property
+    def loss_scale(self) -> float:
+        if self.scale is not None:
+            return self.scale
+        return 180.0 if self.method == "agft" else 100.0
+
+    def inner_attack(self) -> losses.InnerAttack:
+        alpha = self.eps / 2 if self.attack_step_size is None else self.attack_step_size
+        return losses.InnerAttack(self.eps, alpha, self.attack_steps, True)
+
+
+@dataclass(frozen=True)
+class RetrainResult:
+    """Where the output went and how the run went."""
+
+    checkpoint_path: Path
+    checkpoint_sha256: str
+    card_path: Path
+    steps_done: int
+    resumed_from_step: int
+    final_loss: float
+    losses: tuple[float, ...] = field(repr=False)
+
+
+def warmup_cosine(warmup_steps: int, total_steps: int) -> Callable[[int], float]:
+    """LR multiplier: linear warm-up from 1/warmup to 1, then cosine to 0 at total_steps."""
+    def multiplier(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return multiplier
+
+
+def batch_indices(seed: int, step: int, batch_size: int, n: int) -> list[int]:
+    """The dataset indices of training step `step`: epochs of seeded permutations."""
+    first = step * batch_size
+    indices: list[int] = []
+    while len(indices) < batch_size:
+        epoch, offset = divmod(first + len(indices), n)
+        permutation = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+        indices.extend(permutation[offset: offset + batch_size - len(indices)].tolist())
+    return indices
+
+
+@dataclass
+class _Trainer:
+    classifier: nn.Module
+    frozen: nn.Module | None
+    config: RetrainConfig
+    anchors: Tensor | None
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    device: torch.device
+
+    def autocast(self) -> ContextManager[object]:
+        if self.config.bf16_autocast and self.device.type == "cuda":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def loss(self, images: Tensor, labels: Tensor) -> losses.LossOutput:
+        config, attack = self.config, self.config.inner_attack()
+        if config.method == "tecoa":
+            return losses.tecoa_loss(self.classifier, images, labels, attack, self.autocast)
+        if config.method == "alignment-ce":
+            assert self.anchors is not None
+            return losses.alignment_cross_entropy_loss(
+                self.classifier, images, labels, attack, anchors=self.anchors, scale=config.loss_scale,
+                consistency_weight=config.consistency_weight, autocast=self.autocast)
+        assert self.frozen is not None
+        if config.method == "agft":
+            return losses.agft_loss(self.classifier, self.frozen, images, attack, scale=config.loss_scale,
+                                    ratio=config.ratio, autocast=self.autocast)
+        return losses.fare_loss(self.classifier, self.frozen, images, attack, self.autocast)
+
+    def step(self, images: Tensor, labels: Tensor) -> float:
+        self.classifier.train()
+        output = self.loss(images, labels)
+        self.optimizer.zero_grad(set_to_none=True)
+        output.loss.backward()
+        self.optimizer.step()
+        self.scheduler.step()
+        return float(output.loss.detach())
+
+
+def retrain(classifier: nn.Module, dataset: Dataset[Any], config: RetrainConfig, *, out_dir: str | Path,
+            clip_model: nn.Module | None = None, parent_checkpoint: str | Path | None = None,
+            data_description: str = "", device: str | torch.device = "cpu",
+            progress: ProgressCallback | None = None, should_cancel: ShouldCancel | None = None,
+            stop_after: int | None = None, train_class_names: Sequence[str] | None = None) -> RetrainResult:
+    """Fine-tune `classifier.visual` (text anchors stay frozen) with `config.method`.
+
+    classifier: a ZeroShotClassifier over the TRAINING classes, in its original state (its
+    copy is the frozen reference for AGFT/FARE). dataset yields (image (3,H,W) in [0,1], label).
+    Resumes from out_dir/training-state.pt when present. stop_after: stop (with a
+    checkpoint) after that many steps in total, for tests and time-boxed jobs.
+    Raises `RetrainingCancelled` between steps when should_cancel() turns true.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    target = torch.device(device)
+    classifier.to(target)
+    frozen = _frozen_copy(classifier) if config.method in ("agft", "fare") else None
+    expansion = fit_anchor_expansion(classifier.text_anchors) if config.method == "alignment-ce" else None
+    anchors = None
+    if expansion is not None:
+        anchors = expansion.apply(classifier.text_anchors) if config.expand_anchors else classifier.text_anchors
+    trainer = _make_trainer(classifier, frozen, config, anchors, target)
+    start = _resume(trainer, out / STATE_FILE)
+    if start == 0:
+        _seed_everything(config.seed)
+    n = len(dataset)  # type: ignore[arg-type]
+    last = config.steps if stop_after is None else min(config.steps, stop_after)
+    history: list[float] = []
+    clock = EtaClock(config.steps)
+    clock.start(start)
+    began = time.monotonic()
+    for step in range(start, last):
+        if should_cancel is not None and should_cancel():
+            _save_state(trainer, out / STATE_FILE, step)
+            raise RetrainingCancelled(f"retraining cancelled before step {step}", step)
+        images, labels = _load_batch(dataset, batch_indices(config.seed, step, config.batch_size, n), target)
+        history.append(trainer.step(images, labels))
+        done = step + 1
+        if done % config.checkpoint_every == 0 or done == last:
+            _save_state(trainer, out / STATE_FILE, done)
+        if progress is not None:
+            progress(done, config.steps, f"step {done}/{config.steps} loss {history[-1]:.4f}", clock.eta(done))
+    card = RetrainCard.build(config=asdict(config), parent_checkpoint=parent_checkpoint,
+                             data_description=data_description, steps_done=last, resumed_from_step=start,
+                             final_loss=history[-1] if history else float("nan"), device=str(target),
+                             wall_time_s=time.monotonic() - began, train_class_names=train_class_names,
+                             anchor_expansion=None if expansion is None else {
+                                 "factor": expansion.factor, "applied": expansion.applied and config.expand_anchors,
+                                 "reason": expansion.reason})
+    checkpoint, sha, card_path = write_outputs(classifier, clip_model, card, out)
+    return RetrainResult(checkpoint, sha, card_path, last, start, card.final_loss, tuple(history))
+
+
+def _frozen_copy(classifier: nn.Module) -> nn.Module:
+    frozen = copy.deepcopy(classifier).eval()
+    frozen.requires_grad_(False)
+    return frozen
+
+
+def _make_trainer(classifier: nn.Module, frozen: nn.Module | None, config: RetrainConfig, anchors: Tensor | None,
+                  device: torch.device) -> _Trainer:
+    classifier.requires_grad_(False)
+    parameters = list(classifier.visual.parameters())
+    for parameter in parameters:
+        parameter.requires_grad_(True)
+    if config.optimizer == "sgd":
+        optimizer: torch.optim.Optimizer = torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum,
+                                                           weight_decay=config.weight_decay)
+    else:
+        optimizer = torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(config.warmup_steps, config.steps))
+    return _Trainer(classifier, frozen, config, anchors, optimizer, scheduler, device)
+
+
+def _load_batch(dataset: Dataset[Any], indices: list[int], device: torch.device) -> tuple[Tensor, Tensor]:
+    items = [dataset[i] for i in indices]
+    images = torch.stack([torch.as_tensor(item[0], dtype=torch.float32) for item in items]).to(device)
+    labels = torch.tensor([int(item[1]) for item in items], dtype=torch.long, device=device)
+    return images, labels
+
+
+def _seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+
+
+def _rng_state() -> dict[str, Any]:
+    kind, keys, position, has_gauss, cached = np.random.get_state()
+    state: dict[str, Any] = {
+        "torch": torch.get_rng_state(), "python": random.getstate(),
+        # numpy's state holds an ndarray, which weights_only loading refuses: store a tensor.
+        "numpy": (kind, torch.from_numpy(np.asarray(keys, dtype=np.int64)), position, has_gauss, cached),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate(_as_tuple(state["python"]))
+    kind, keys, position, has_gauss, cached = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), position, has_gauss, cached))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _as_tuple(value: Any) -> Any:
+    return tuple(_as_tuple(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+def _save_state(trainer: _Trainer, path: Path, step: int) -> None:
+    atomic_torch_save({
+        "step": step, "config": asdict(trainer.config), "visual": trainer.classifier.visual.state_dict(),
+        "optimizer": trainer.optimizer.state_dict(), "scheduler": trainer.scheduler.state_dict(),
+        "rng": _rng_state(),
+    }, path)
+
+
+def _resume(trainer: _Trainer, path: Path) -> int:
+    state = load_training_state(path)
+    if state is None:
+        return 0
+    if state["config"] != asdict(trainer.config):
+        raise RetrainConfigError(f"{path} was written with a different configuration; use a new output folder")
+    trainer.classifier.visual.load_state_dict(state["visual"])
+    trainer.optimizer.load_state_dict(state["optimizer"])
+    trainer.scheduler.load_state_dict(state["scheduler"])
+    _set_rng_state(state["rng"])
+    return int(state["step"])

@@ -1,0 +1,255 @@
+"""Loading open_clip models from a local checkpoint or a locally cached pretrained tag.
+
+open_clip builds the architecture; the weights always come through our own safe loader
+(`checkpoints.load_state_dict_file`). We never hand a file path to open_clip: its
+`load_state_dict` falls back to an unrestricted ``torch.load`` when ``weights_only`` raises
+``TypeError``, does not unwrap ``{"model": ...}`` training checkpoints, and would download a
+pretrained tag that is not cached. Nothing here downloads: a tag resolves only from the
+local cache (as if ``HF_HUB_OFFLINE=1``), or fails at once with `ModelConfigError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import open_clip
+import torch
+from torch import Tensor, nn
+
+from robustness.engine.checkpoints import load_state_dict_file
+from robustness.engine.errors import CheckpointError, ModelConfigError
+
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors", ".ckpt")
+REQUIRED_CONFIG_KEYS = ("embed_dim", "vision_cfg", "text_cfg")
+MAX_KEYS_IN_MESSAGE = 5
+
+Tokenizer = Callable[..., Tensor]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What to load: an open_clip architecture and where its weights come from.
+
+    `pretrained` is a local checkpoint path or an open_clip pretrained tag ("openai",
+    "laion2b_s34b_b79k", ...) that must already be in the local cache; None means random
+    initialisation (tests). `model_config` is a custom open_clip config, registered under
+    `architecture` before the model is built.
+    """
+
+    architecture: str
+    pretrained: str | None = None
+    model_config: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class LoadedClip:
+    """An fp32 open_clip model in eval mode plus what the zero-shot wrapper needs.
+
+    `mean`/`std` are per-channel normalisation constants for images in [0, 1];
+    `image_size` is the square side the vision tower expects.
+    """
+
+    model: nn.Module
+    tokenizer: Tokenizer
+    image_size: int
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+
+
+def load_clip(spec: ModelSpec, device: str | torch.device = "cpu") -> LoadedClip:
+    """Build `spec.architecture` with open_clip and load its weights safely.
+
+    Raises `ModelConfigError` for an unknown architecture, invalid config or uncached
+    tag, and `CheckpointError` for an unsafe or mismatching checkpoint.
+    """
+    preprocess_override: dict[str, Any] = {}
+    checkpoint: Path | None = None
+    if spec.model_config is not None:
+        register_model_config(spec.architecture, spec.model_config)
+    _require_known_architecture(spec.architecture)
+    if spec.pretrained:
+        checkpoint, preprocess_override = _resolve_pretrained(spec.architecture, spec.pretrained)
+    model = build_model(spec.architecture, preprocess_override=preprocess_override)
+    if checkpoint is not None:
+        load_weights_into(model, load_state_dict_file(checkpoint), source=checkpoint.name)
+    model = model.to(device).eval()
+    return LoadedClip(model=model, tokenizer=_tokenizer(spec.architecture), **_preprocess(model))
+
+
+def build_model(
+    architecture: str,
+    model_config: Mapping[str, Any] | None = None,
+    *,
+    preprocess_override: Mapping[str, Any] | None = None,
+) -> nn.Module:
+    """A randomly initialised fp32 CPU open_clip model (registering `model_config` first)."""
+    if model_config is not None:
+        register_model_config(architecture, model_config)
+    _require_known_architecture(architecture)
+    try:
+        # pretrained_text=False: HF text towers would otherwise fetch base weights.
+        return open_clip.create_model(
+            architecture,
+            pretrained=None,
+            pretrained_image=False,
+            pretrained_text=False,
+            force_preprocess_cfg=dict(preprocess_override or {}),
+        )
+    except (TypeError, ValueError, KeyError, RuntimeError, AssertionError) as error:
+        raise ModelConfigError(f"open_clip cannot build architecture {architecture!r}: {error}") from error
+
+
+def register_model_config(architecture: str, model_config: Mapping[str, Any]) -> None:
+    """Register a custom open_clip config under `architecture` (idempotent).
+
+    open_clip's registry is filled from JSON files, so the config is written to a
+    per-process folder that `open_clip.add_model_config` scans.
+    """
+    missing = [key for key in REQUIRED_CONFIG_KEYS if key not in model_config]
+    if missing:
+        raise ModelConfigError(f"model config for {architecture!r} lacks {', '.join(missing)}")
+    if not architecture or "/" in architecture or architecture.startswith((".", "hf-hub:", "local-dir:")):
+        raise ModelConfigError(f"invalid architecture name for a custom config: {architecture!r}")
+    existing = open_clip.get_model_config(architecture)
+    if existing is not None and existing == json.loads(json.dumps(dict(model_config))):
+        return
+    if existing is not None and architecture not in _registered_names():
+        raise ModelConfigError(f"{architecture!r} is a built-in open_clip architecture; choose another name")
+    config_dir = _custom_config_dir()
+    (config_dir / f"{architecture}.json").write_text(json.dumps(dict(model_config)))
+    _registered_names().add(architecture)
+    open_clip.add_model_config(config_dir)
+
+
+def load_weights_into(model: nn.Module, state_dict: dict[str, Tensor], *, source: str) -> None:
+    """Load `state_dict` strictly, after open_clip's format conversions.
+
+    Raises `CheckpointError` naming the missing, unexpected and wrongly shaped keys.
+    """
+    from open_clip.convert import convert_state_dict
+    from open_clip.model import convert_to_custom_text_state_dict, resize_pos_embed, resize_text_pos_embed
+
+    state_dict = convert_state_dict(model, dict(state_dict))
+    if "positional_embedding" in state_dict and not hasattr(model, "positional_embedding"):
+        state_dict = convert_to_custom_text_state_dict(state_dict)
+    if "logit_scale" in state_dict and state_dict["logit_scale"].ndim != model.logit_scale.ndim:
+        state_dict["logit_scale"] = state_dict["logit_scale"].reshape(model.logit_scale.shape)
+    resize_pos_embed(state_dict, model)
+    resize_text_pos_embed(state_dict, model)
+    _check_state_dict_matches(model, state_dict, source)
+    model.load_state_dict(state_dict, strict=True)
+
+
+def _check_state_dict_matches(model: nn.Module, state_dict: Mapping[str, Tensor], source: str) -> None:
+    expected = model.state_dict()
+    problems = []
+    missing = sorted(set(expected) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(expected))
+    wrong_shape = [
+        f"{key} (checkpoint {tuple(state_dict[key].shape)}, model {tuple(expected[key].shape)})"
+        for key in sorted(set(expected) & set(state_dict))
+        if state_dict[key].shape != expected[key].shape
+    ]
+    for label, keys in (("missing keys", missing), ("unexpected keys", unexpected), ("wrong shapes", wrong_shape)):
+        if keys:
+            shown = ", ".join(keys[:MAX_KEYS_IN_MESSAGE])
+            more = f" and {len(keys) - MAX_KEYS_IN_MESSAGE} more" if len(keys) > MAX_KEYS_IN_MESSAGE else ""
+            problems.append(f"{len(keys)} {label}: {shown}{more}")
+    if problems:
+        raise CheckpointError(f"checkpoint {source} does not fit the architecture: " + "; ".join(problems))
+
+
+def _require_known_architecture(architecture: str) -> None:
+    known = open_clip.list_models()
+    if architecture not in known:
+        close = difflib.get_close_matches(architecture, known, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ModelConfigError(f"unknown open_clip architecture {architecture!r}{hint}")
+
+
+def _resolve_pretrained(architecture: str, pretrained: str) -> tuple[Path, dict[str, Any]]:
+    """A local checkpoint path, or the cached file of a pretrained tag plus its preprocessing."""
+    if _looks_like_path(pretrained):
+        path = Path(pretrained)
+        if not path.is_file():
+            raise CheckpointError(f"checkpoint file not found: {pretrained}")
+        return path, {}
+    tag_config = open_clip.get_pretrained_cfg(architecture, pretrained)
+    if not tag_config:
+        tags = open_clip.list_pretrained_tags_by_model(architecture)
+        raise ModelConfigError(
+            f"{pretrained!r} is neither a checkpoint file nor a pretrained tag of {architecture!r} "
+            f"(known tags: {', '.join(tags) or 'none'})"
+        )
+    preprocess = {key: tag_config[key] for key in ("mean", "std") if key in tag_config}
+    return _cached_tag_file(architecture, pretrained, tag_config), preprocess
+
+
+def _looks_like_path(pretrained: str) -> bool:
+    return os.sep in pretrained or pretrained.endswith(CHECKPOINT_SUFFIXES) or Path(pretrained).is_file()
+
+
+def _cached_tag_file(architecture: str, tag: str, tag_config: Mapping[str, Any]) -> Path:
+    """The cached weights of a tag; looks only at the disk (never the network)."""
+    candidates: list[Path] = []
+    if tag_config.get("hf_hub"):
+        candidates += _hf_cache_candidates(str(tag_config["hf_hub"]))
+    if tag_config.get("url"):
+        clip_cache = Path(os.path.expanduser("~/.cache/clip"))
+        candidates.append(clip_cache / os.path.basename(str(tag_config["url"])))
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise ModelConfigError(
+        f"pretrained tag {tag!r} of {architecture!r} is not in the local cache and Anchorage never "
+        "downloads weights; upload the checkpoint file instead, or place it in the open_clip / "
+        "Hugging Face cache on the worker"
+    )
+
+
+def _hf_cache_candidates(hf_hub: str) -> list[Path]:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return []
+    repo_id, filename = os.path.split(hf_hub)
+    filename = filename or "open_clip_pytorch_model.bin"
+    names = [filename[: -len(Path(filename).suffix)] + ".safetensors", filename]
+    found = [try_to_load_from_cache(repo_id=repo_id, filename=name) for name in names]
+    return [Path(path) for path in found if isinstance(path, str)]
+
+
+def _tokenizer(architecture: str) -> Tokenizer:
+    try:
+        return open_clip.get_tokenizer(architecture)
+    except (OSError, ValueError, RuntimeError) as error:
+        raise ModelConfigError(f"no offline tokenizer for {architecture!r}: {error}") from error
+
+
+def _preprocess(model: nn.Module) -> dict[str, Any]:
+    config = open_clip.get_model_preprocess_cfg(model)
+    size = config.get("size", getattr(model.visual, "image_size", 224))
+    side = size if isinstance(size, int) else size[0]
+    if not isinstance(size, int) and size[0] != size[1]:
+        raise ModelConfigError(f"only square image sizes are supported, got {tuple(size)}")
+    mean = tuple(float(v) for v in config.get("mean", open_clip.OPENAI_DATASET_MEAN))
+    std = tuple(float(v) for v in config.get("std", open_clip.OPENAI_DATASET_STD))
+    return {"image_size": int(side), "mean": mean, "std": std}
+
+
+@lru_cache(maxsize=1)
+def _custom_config_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="anchorage-open-clip-configs-"))
+
+
+@lru_cache(maxsize=1)
+def _registered_names() -> set[str]:
+    return set()
