@@ -8,7 +8,7 @@ from celery import Celery
 from kombu import Queue
 from kombu.transport import sqlalchemy as kombu_sqlalchemy
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.development")
 
 # The server-less broker polls its SQLite table; kombu 5.7 rejects `polling_interval` as a
 # transport option (TypeError), so the class attribute is the only way to poll faster than 1 s.

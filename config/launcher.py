@@ -34,7 +34,7 @@ def parts() -> list[Part]:
         Part("worker-default", [*celery, "worker", "-Q", "default", "-c", "2", "-n", "default@%h", "-l", "info"]),
         Part("worker-robustness", [*celery, "worker", "-Q", "robustness", "-c", "1", "-n", "robustness@%h",
                                    "-l", "info"]),
-        Part("beat", [*celery, "beat", "-l", "info", "--schedule", str(ROOT / "var" / "celerybeat-schedule")]),
+        Part("beat", [*celery, "beat", "-l", "info"]),
     ]
 
 
@@ -76,7 +76,8 @@ def main() -> int:
             return 1
         print(f"\nAnchorage is up at http://{HOST}:{PORT}/ (healthy after {time.monotonic() - started:.1f} s)."
               " Ctrl-C stops everything.\n", flush=True)
-        subprocess.run([sys.executable, "manage.py", "demo_enqueue"], cwd=ROOT, check=False)
+        if os.environ.get("DEMO_WORK", "1") != "0":
+            subprocess.run([sys.executable, "manage.py", "demo_enqueue"], cwd=ROOT, check=False)
         while True:
             for name, child in children.items():
                 if child.poll() is not None:

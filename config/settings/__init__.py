@@ -1,3 +1,4 @@
-"""Development and embedded-default settings; production differs only by environment."""
+"""Settings profiles: `development` (the embedded defaults), `test` and `production`.
 
-from .base import *  # noqa: F401,F403
+Each profile differs from `base` only where it must; everything else comes from the environment.
+"""

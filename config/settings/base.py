@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -91,8 +92,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # Workers and tests share one file: the test database must be a file too, not memory.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-anchorage.sqlite3")}
+    # Real worker processes in the tests share the test database, so it must be a file, not
+    # memory; one per test process, so that parallel runs never share one.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-anchorage-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal, overload
 
 import yaml
 
@@ -255,6 +255,12 @@ def _check_keys(obj: Any, required: tuple[str, ...], optional: tuple[str, ...], 
     return obj
 
 
+@overload
+def _str(value: Any, key: str, path: Path, where: str, *, nullable: Literal[False] = ...) -> str: ...
+@overload
+def _str(value: Any, key: str, path: Path, where: str, *, nullable: Literal[True]) -> str | None: ...
+
+
 def _str(value: Any, key: str, path: Path, where: str, *, nullable: bool = False) -> str | None:
     if value is None and nullable:
         return None
@@ -267,6 +273,12 @@ def _str(value: Any, key: str, path: Path, where: str, *, nullable: bool = False
     if not value.strip():
         raise CatalogError(f"{key} must not be blank", path=path, where=where)
     return value
+
+
+@overload
+def _date(value: Any, key: str, path: Path, where: str, *, nullable: Literal[False] = ...) -> dt.date: ...
+@overload
+def _date(value: Any, key: str, path: Path, where: str, *, nullable: Literal[True]) -> dt.date | None: ...
 
 
 def _date(value: Any, key: str, path: Path, where: str, *, nullable: bool = False) -> dt.date | None:
@@ -470,9 +482,7 @@ def load_crosswalks(path: str | Path, catalogs: Iterable[Catalog]) -> list[Mappi
     for catalog in catalogs:
         fw = catalog.framework.urn
         if fw in framework_urns:
-            raise CatalogError(
-                f"framework {fw!r} is loaded twice ({framework_urns[fw]} and {catalog.path})", path=path
-            )
+            raise CatalogError(f"framework {fw!r} is loaded twice ({framework_urns[fw]} and {catalog.path})", path=path)
         framework_urns[fw] = catalog.path
         for requirement in catalog.requirements:
             index[requirement.urn] = requirement
@@ -542,9 +552,13 @@ def load_directory(directory: str | Path = CATALOG_DIR) -> tuple[list[Catalog], 
     Catalogs come back sorted by file name; framework URNs must be unique.
     """
     directory = Path(directory)
-    catalogs = [
-        load_catalog(p) for p in sorted(directory.glob("*.yaml")) if p.name != CROSSWALKS_FILENAME
-    ]
+    catalogs = [load_catalog(p) for p in sorted(directory.glob("*.yaml")) if p.name != CROSSWALKS_FILENAME]
+    seen: dict[str, str] = {}
+    for catalog in catalogs:
+        urn = catalog.framework.urn
+        if urn in seen:
+            raise CatalogError(f"framework {urn!r} is defined twice (also in {seen[urn]})", path=catalog.path)
+        seen[urn] = catalog.path
     crosswalk_path = directory / CROSSWALKS_FILENAME
     mappings = load_crosswalks(crosswalk_path, catalogs) if crosswalk_path.exists() else []
     return catalogs, mappings

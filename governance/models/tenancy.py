@@ -13,6 +13,14 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", "Auditor"
 
 
+def default_risk_matrix() -> dict[str, list[str]]:
+    """A 5 x 5 matrix; an organisation may relabel or resize its scales (3 to 7 levels)."""
+    return {
+        "likelihood": ["Rare", "Unlikely", "Possible", "Likely", "Almost certain"],
+        "impact": ["Negligible", "Minor", "Moderate", "Major", "Severe"],
+    }
+
+
 class Organisation(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
@@ -20,6 +28,7 @@ class Organisation(models.Model):
     # The head of the audit hash chain, so that deleting the newest events is detected too.
     audit_head_sequence = models.PositiveBigIntegerField(default=0)
     audit_head_hash = models.CharField(max_length=64, blank=True, default="")
+    risk_matrix = models.JSONField(default=default_risk_matrix)
 
     class Meta:
         ordering = ["name"]

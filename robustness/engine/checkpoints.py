@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import re
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +24,7 @@ SAFETENSORS_SUFFIX = ".safetensors"
 # Training scripts nest the weights under one of these keys (open_clip: "state_dict").
 NESTED_STATE_DICT_KEYS = ("state_dict", "model", "model_state_dict")
 DATA_PARALLEL_PREFIX = "module."
+PICKLE_PROTO_OPCODE = b"\x80"
 
 
 def sha256_file(path: str | Path, chunk_bytes: int = 1 << 20) -> str:
@@ -82,14 +84,29 @@ def _load_torch_weights_only(path: Path) -> object:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         # torch raises UnpicklingError("Weights only load failed ...") for any global
-        # outside its allow-list: the payload was refused, not run.
-        raise CheckpointError(
-            f"refused to load {path.name}: it contains pickled Python objects other than "
-            "tensors, which could run arbitrary code. Save only the model's state_dict "
-            "(torch.save(model.state_dict(), path)) or use .safetensors."
-        ) from error
+        # outside its allow-list, and for opcodes it does not implement: nothing ran.
+        if _is_pickled_code(path, str(error)):
+            raise CheckpointError(
+                f"refused to load {path.name}: it contains pickled Python objects other than "
+                f"tensors{_blocked_global(str(error))}, which could run arbitrary code. Save only the "
+                "model's state_dict (torch.save(model.state_dict(), path)) or use .safetensors."
+            ) from error
+        raise CheckpointError(f"{path.name} is not a readable PyTorch checkpoint") from error
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as error:
         raise CheckpointError(f"{path.name} is not a readable PyTorch checkpoint: {error}") from error
+
+
+def _is_pickled_code(path: Path, message: str) -> bool:
+    """A blocked global, or a raw pickle stream (PROTO opcode 0x80) torch cannot vet."""
+    if "GLOBAL" in message:
+        return True
+    with open(path, "rb") as handle:
+        return handle.read(1) == PICKLE_PROTO_OPCODE
+
+
+def _blocked_global(message: str) -> str:
+    match = re.search(r"GLOBAL ([\w.]+)", message)
+    return f" ({match.group(1)})" if match else ""
 
 
 def _unwrap_training_checkpoint(raw: object, path: Path) -> Mapping[str, object]:

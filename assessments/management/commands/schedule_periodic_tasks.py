@@ -1,0 +1,39 @@
+"""Register the periodic jobs with django-celery-beat (idempotent; run by `setup_platform`).
+
+Apps add their schedules to `SCHEDULES` (the robustness app adds its re-evaluation here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.management.base import BaseCommand
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    task: str
+    every: int
+    period: str  # an IntervalSchedule period: "hours", "minutes", "days"
+    queue: str = "default"
+
+
+SCHEDULES: list[Schedule] = [
+    Schedule(name="Expire evidence and flag results for review", task="assessments.tasks.evidence_expiry_task",
+             every=1, period=IntervalSchedule.HOURS),
+]
+
+
+class Command(BaseCommand):
+    help = "Create or update the platform's periodic tasks. Safe to run repeatedly."
+
+    def handle(self, *args: object, **options: object) -> None:
+        for schedule in SCHEDULES:
+            interval, _ = IntervalSchedule.objects.get_or_create(every=schedule.every, period=schedule.period)
+            task, created = PeriodicTask.objects.update_or_create(
+                name=schedule.name,
+                defaults={"task": schedule.task, "interval": interval, "queue": schedule.queue, "enabled": True})
+            if options.get("verbosity", 1):
+                self.stdout.write(f"{'created' if created else 'updated'} periodic task: {task.name}")

@@ -1,0 +1,13 @@
+"""Assessments models: one module per area, re-exported here for Django and the services."""
+
+from assessments.models.assessments import Assessment, AssessmentStatus, RequirementResult, ResultStatus
+from assessments.models.engagements import Action, ActionStatus, Engagement, EngagementStatus, Phase
+from assessments.models.evidence import Evidence, EvidenceKind, EvidenceSource, EvidenceStatus, EvidenceVersion
+from assessments.models.findings import Finding, FindingSeverity, FindingStatus
+from assessments.models.reports import Report, ReportStatus
+
+__all__ = [
+    "Action", "ActionStatus", "Assessment", "AssessmentStatus", "Engagement", "EngagementStatus", "Evidence",
+    "EvidenceKind", "EvidenceSource", "EvidenceStatus", "EvidenceVersion", "Finding", "FindingSeverity",
+    "FindingStatus", "Phase", "Report", "ReportStatus", "RequirementResult", "ResultStatus",
+]

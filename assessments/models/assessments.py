@@ -1,0 +1,91 @@
+"""Assessments (an AI system or the organisation × one framework edition) and their results."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from governance.models.tenancy import TenantModel
+
+
+class AssessmentStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    LOCKED = "locked", "Locked"
+
+
+class ResultStatus(models.TextChoices):
+    NOT_ASSESSED = "not_assessed", "Not assessed"
+    COMPLIANT = "compliant", "Compliant"
+    PARTIALLY_COMPLIANT = "partially_compliant", "Partially compliant"
+    NON_COMPLIANT = "non_compliant", "Non-compliant"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+class Assessment(TenantModel):
+    title = models.CharField(max_length=300)
+    framework = models.ForeignKey("governance.Framework", on_delete=models.PROTECT, related_name="assessments")
+    # Null means the whole organisation is in scope.
+    ai_system = models.ForeignKey("governance.AISystem", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="assessments")
+    model_version = models.ForeignKey("governance.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="assessments")
+    status = models.CharField(max_length=20, choices=AssessmentStatus.choices, default=AssessmentStatus.DRAFT)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    scope_notes = models.TextField(blank=True)
+    assessors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="assessments_assessed")
+    reviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="assessments_reviewed")
+    soa_snapshot = models.JSONField(default=list, blank=True, help_text="The Statement of Applicability at start.")
+    snapshot = models.JSONField(null=True, blank=True)
+    snapshot_sha256 = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    locked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    locked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organisation", "ai_system", "framework"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status == AssessmentStatus.LOCKED
+
+
+class RequirementResult(TenantModel):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="results")
+    requirement = models.ForeignKey("governance.Requirement", on_delete=models.PROTECT, related_name="results")
+    applicable = models.BooleanField(default=True)
+    applicability_justification = models.TextField(blank=True)
+    result = models.CharField(max_length=30, choices=ResultStatus.choices, default=ResultStatus.NOT_ASSESSED)
+    rationale = models.TextField(blank=True)
+    controls = models.ManyToManyField("governance.Control", blank=True, related_name="results")
+    evidence_versions = models.ManyToManyField("assessments.EvidenceVersion", blank=True, related_name="results")
+    # "Assess once, comply many": proposed from a result elsewhere until a person reviews it.
+    is_inferred = models.BooleanField(default=False)
+    inferred_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    inferred_via = models.ForeignKey("governance.Crosswalk", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    needs_review = models.BooleanField(default=False)
+    review_reason = models.CharField(max_length=300, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["assessment_id", "requirement_id"]
+        constraints = [models.UniqueConstraint(fields=["assessment", "requirement"], name="one_result_per_requirement")]
+        indexes = [models.Index(fields=["organisation", "result"])]
+
+    def __str__(self) -> str:
+        return f"{self.requirement} — {self.get_result_display()}"

@@ -1,0 +1,55 @@
+"""PDF audit reports: a user-visible job row, then an immutable hashed file."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from governance.models.tenancy import TenantModel
+
+
+class ReportStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+def report_upload_to(instance: Report, filename: str) -> str:
+    return f"reports/{instance.organisation_id}/{instance.uid}/{filename}"
+
+
+class Report(TenantModel):
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    assessment = models.ForeignKey("assessments.Assessment", on_delete=models.PROTECT, related_name="reports")
+    version = models.PositiveIntegerField()
+    is_draft = models.BooleanField(default=True, help_text="Rendered from an unlocked assessment: watermarked.")
+    status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.PENDING)
+    progress = models.PositiveSmallIntegerField(default=0)
+    message = models.CharField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    attempt = models.PositiveSmallIntegerField(default=0)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    file = models.FileField(upload_to=report_upload_to, max_length=500, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    size = models.PositiveBigIntegerField(default=0)
+    pages = models.PositiveIntegerField(default=0)
+    manifest = models.JSONField(default=list, blank=True)
+    manifest_sha256 = models.CharField(max_length=64, blank=True)
+    render_seconds = models.FloatField(null=True, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    generated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["assessment", "version"], name="one_report_version")]
+
+    def __str__(self) -> str:
+        return f"{self.report_id}"
+
+    @property
+    def report_id(self) -> str:
+        return f"RPT-{self.assessment_id:05d}-v{self.version}"

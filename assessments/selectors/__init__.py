@@ -1,0 +1,1 @@
+"""Assessments reads (`<thing>_get` / `<things>_list`): the views, API and reports ask here."""

@@ -1,0 +1,226 @@
+"""The control-evidence dashboard's numbers: a fixed number of queries whatever the data size.
+
+Coverage counts the *current* assessment of each scope: the newest assessment per (AI system or
+organisation-wide) × framework, so that re-assessments do not double-count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Count, Max, Q, QuerySet
+
+from assessments.models import (
+    Action,
+    Assessment,
+    AssessmentStatus,
+    Evidence,
+    EvidenceStatus,
+    Finding,
+    RequirementResult,
+    ResultStatus,
+)
+from assessments.models.engagements import OPEN_ACTION_STATUSES
+from assessments.models.findings import OPEN_FINDING_STATUSES, SEVERITY_ORDER
+from assessments.selectors.robustness import RobustnessSummary, robustness_summary_get, robustness_versions
+from governance.models import AISystem, Framework, Requirement
+from governance.models.tenancy import Organisation
+
+EXPIRING_DAYS = 30
+HEATMAP_SYSTEMS_PER_PAGE = 20
+
+
+def current_assessment_ids(organisation: Organisation, *, ai_system_id: int | None = None) -> QuerySet:
+    """A subquery: the newest assessment id of each scope × framework."""
+    assessments = Assessment.objects.filter(organisation=organisation)
+    if ai_system_id is not None:
+        assessments = assessments.filter(ai_system_id=ai_system_id)
+    return assessments.values("ai_system_id", "framework_id").annotate(latest=Max("id")).values("latest")
+
+
+def current_results(organisation: Organisation, *, ai_system_id: int | None = None) -> QuerySet[RequirementResult]:
+    return RequirementResult.objects.filter(
+        organisation=organisation, assessment_id__in=current_assessment_ids(organisation, ai_system_id=ai_system_id))
+
+
+@dataclass
+class FrameworkCoverage:
+    framework_id: int
+    name: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def applicable(self) -> int:
+        return sum(n for result, n in self.counts.items() if result != ResultStatus.NOT_APPLICABLE)
+
+    def count(self, result: str) -> int:
+        return self.counts.get(result, 0)
+
+    @property
+    def compliant(self) -> int:
+        return self.count(ResultStatus.COMPLIANT)
+
+    @property
+    def partial(self) -> int:
+        return self.count(ResultStatus.PARTIALLY_COMPLIANT)
+
+    @property
+    def non_compliant(self) -> int:
+        return self.count(ResultStatus.NON_COMPLIANT)
+
+    @property
+    def not_assessed(self) -> int:
+        return self.count(ResultStatus.NOT_ASSESSED)
+
+    @property
+    def not_applicable(self) -> int:
+        return self.count(ResultStatus.NOT_APPLICABLE)
+
+    @property
+    def percent_compliant(self) -> int:
+        return round(100 * self.compliant / self.applicable) if self.applicable else 0
+
+
+def dashboard_coverage_get(*, organisation: Organisation, ai_system_id: int | None = None) -> list[FrameworkCoverage]:
+    rows = (current_results(organisation, ai_system_id=ai_system_id)
+            .values("assessment__framework_id", "assessment__framework__ref_id", "assessment__framework__edition",
+                    "result").annotate(n=Count("id")).order_by("assessment__framework__ref_id"))
+    coverage: dict[int, FrameworkCoverage] = {}
+    for row in rows:
+        framework_id = row["assessment__framework_id"]
+        name = f"{row['assessment__framework__ref_id']} ({row['assessment__framework__edition']})"
+        coverage.setdefault(framework_id, FrameworkCoverage(framework_id, name)).counts[row["result"]] = row["n"]
+    return list(coverage.values())
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    framework: Framework | None
+    requirements: list[Requirement]
+    systems: list[AISystem]
+    cells: dict[tuple[int, int], str]  # (requirement id, AI system id) → result
+    page: int
+    has_next: bool
+
+    def rows(self) -> list[tuple[Requirement, list[str]]]:
+        return [(r, [self.cells.get((r.pk, s.pk), "") for s in self.systems]) for r in self.requirements]
+
+
+def dashboard_heatmap_get(*, organisation: Organisation, framework_id: int | None, page: int = 1,
+                          ai_system_id: int | None = None) -> HeatMap:
+    framework = Framework.objects.filter(pk=framework_id).first() if framework_id else None
+    if framework is None:
+        return HeatMap(None, [], [], {}, 1, False)
+    page = max(page, 1)
+    systems_qs = AISystem.objects.filter(organisation=organisation).order_by("name", "id")
+    if ai_system_id is not None:
+        systems_qs = systems_qs.filter(pk=ai_system_id)
+    offset = (page - 1) * HEATMAP_SYSTEMS_PER_PAGE
+    systems = list(systems_qs[offset:offset + HEATMAP_SYSTEMS_PER_PAGE + 1])
+    has_next, systems = len(systems) > HEATMAP_SYSTEMS_PER_PAGE, systems[:HEATMAP_SYSTEMS_PER_PAGE]
+    requirements = list(Requirement.objects.filter(framework=framework, assessable=True).order_by("order"))
+    cells = {(requirement_id, system_id): result for requirement_id, system_id, result in
+             current_results(organisation).filter(assessment__framework=framework,
+                                                  assessment__ai_system__in=[s.pk for s in systems])
+             .values_list("requirement_id", "assessment__ai_system_id", "result")}
+    return HeatMap(framework, requirements, systems, cells, page, has_next)
+
+
+def expiring_evidence(organisation: Organisation, today: date, *, ai_system_id: int | None = None,
+                      days: int = EXPIRING_DAYS) -> QuerySet[Evidence]:
+    evidence = Evidence.objects.filter(organisation=organisation, status=EvidenceStatus.ACTIVE,
+                                       valid_until__gte=today, valid_until__lte=today + timedelta(days=days))
+    return evidence.filter(ai_system_id=ai_system_id) if ai_system_id is not None else evidence
+
+
+def open_findings(organisation: Organisation, *, ai_system_id: int | None = None) -> QuerySet[Finding]:
+    findings = Finding.objects.filter(organisation=organisation, status__in=OPEN_FINDING_STATUSES)
+    return findings.filter(ai_system_id=ai_system_id) if ai_system_id is not None else findings
+
+
+def overdue_actions(organisation: Organisation, today: date) -> QuerySet[Action]:
+    return Action.objects.filter(organisation=organisation, status__in=OPEN_ACTION_STATUSES, due_date__lt=today)
+
+
+def locked_with_expired_evidence(organisation: Organisation, today: date, *, ai_system_id: int | None = None
+                                 ) -> QuerySet[Assessment]:
+    """Locked assessments keep their snapshot; this flags those whose evidence has since expired."""
+    assessments = Assessment.objects.filter(organisation=organisation, status=AssessmentStatus.LOCKED,
+                                            results__evidence_versions__valid_until__lt=today)
+    if ai_system_id is not None:
+        assessments = assessments.filter(ai_system_id=ai_system_id)
+    return Assessment.objects.filter(pk__in=assessments.values("pk"))
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    coverage: list[FrameworkCoverage]
+    heatmap: HeatMap
+    frameworks: list[Framework]
+    expiring_count: int
+    expiring: list[Evidence]
+    expired_count: int
+    findings_by_severity: list[tuple[str, str, int]]  # (value, label, count)
+    overdue_count: int
+    overdue: list[Action]
+    locked_expired_count: int
+    robustness: list[RobustnessSummary]
+    ai_system: AISystem | None
+
+
+def _findings_by_severity(organisation: Organisation, ai_system_id: int | None) -> list[tuple[str, str, int]]:
+    from assessments.models import FindingSeverity
+
+    counts = dict(open_findings(organisation, ai_system_id=ai_system_id)
+                  .values_list("severity").annotate(n=Count("id")).order_by())
+    return [(value, FindingSeverity(value).label, counts.get(value, 0)) for value in SEVERITY_ORDER]
+
+
+def dashboard_get(*, organisation: Organisation, today: date, ai_system: AISystem | None = None,
+                  framework_id: int | None = None, heatmap_page: int = 1) -> Dashboard:
+    """Everything the dashboard shows; about a dozen queries however many rows there are."""
+    system_id = ai_system.pk if ai_system else None
+    coverage = dashboard_coverage_get(organisation=organisation, ai_system_id=system_id)
+    frameworks = list(Framework.objects.filter(pk__in=[c.framework_id for c in coverage]))
+    chosen = framework_id or (coverage[0].framework_id if coverage else None)
+    expiring = expiring_evidence(organisation, today, ai_system_id=system_id)
+    expired = Evidence.objects.filter(organisation=organisation, status=EvidenceStatus.EXPIRED)
+    if system_id is not None:
+        expired = expired.filter(ai_system_id=system_id)
+    overdue = overdue_actions(organisation, today)
+    versions = robustness_versions(organisation.pk, ai_system_id=system_id)
+    return Dashboard(
+        coverage=coverage, frameworks=frameworks,
+        heatmap=dashboard_heatmap_get(organisation=organisation, framework_id=chosen, page=heatmap_page,
+                                      ai_system_id=system_id),
+        expiring_count=expiring.count(), expiring=list(expiring.order_by("valid_until")[:8]),
+        expired_count=expired.count(),
+        findings_by_severity=_findings_by_severity(organisation, system_id),
+        overdue_count=overdue.count(), overdue=list(overdue.select_related("owner", "engagement")[:8]),
+        locked_expired_count=locked_with_expired_evidence(organisation, today, ai_system_id=system_id).count(),
+        robustness=[s for s in (robustness_summary_get(
+            v, thresholds=(v.evidence.ai_system.robustness_thresholds if v.evidence.ai_system else ()))
+            for v in versions) if s is not None],
+        ai_system=ai_system)
+
+
+def results_filter(results: QuerySet[RequirementResult], params: dict[str, str]) -> QuerySet[RequirementResult]:
+    """The drill-down filters shared by the results list page and API."""
+    if params.get("framework"):
+        results = results.filter(assessment__framework_id=params["framework"])
+    if params.get("result"):
+        results = results.filter(result=params["result"])
+    if params.get("applicable") in ("1", "true"):
+        results = results.exclude(result=ResultStatus.NOT_APPLICABLE)
+    if params.get("ai_system"):
+        results = results.filter(assessment__ai_system_id=params["ai_system"])
+    if params.get("requirement"):
+        results = results.filter(requirement_id=params["requirement"])
+    if params.get("assessment"):
+        results = results.filter(assessment_id=params["assessment"])
+    if params.get("inferred") in ("1", "true"):
+        results = results.filter(is_inferred=True)
+    if params.get("needs_review") in ("1", "true"):
+        results = results.filter(Q(needs_review=True) | Q(is_inferred=True))
+    return results

@@ -1,0 +1,142 @@
+"""Evidence writes: create, add an immutable hashed version, attach, expire."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import models, transaction
+from django.utils import timezone
+
+from assessments.models import AssessmentStatus, Evidence, EvidenceStatus, EvidenceVersion
+from assessments.models.assessments import RequirementResult
+from assessments.models.evidence import EvidenceKind, EvidenceSource
+from assessments.services.common import Actor, ServiceError, same_organisation, user_or_none
+from governance.audit import audit_event_record, audit_snapshot
+from governance.models.audit import AuditAction
+from governance.models.tenancy import Organisation
+
+_CHUNK = 1024 * 1024
+
+
+@transaction.atomic
+def evidence_create(*, organisation: Organisation, title: str, kind: str, actor: Actor,
+                    ai_system: models.Model | None = None, requirements: Iterable[models.Model] = ()) -> Evidence:
+    if ai_system is not None:
+        same_organisation(organisation, [ai_system], "The AI system")
+    evidence = Evidence.objects.create(organisation=organisation, title=title.strip() or "Untitled evidence",
+                                       kind=EvidenceKind(kind), ai_system=ai_system, created_by=user_or_none(actor))
+    requirements = list(requirements)
+    if requirements:
+        evidence.requirements.set(requirements)
+    audit_event_record(organisation=organisation, actor=actor, action=AuditAction.CREATE, instance=evidence,
+                       changes={**audit_snapshot(evidence), "requirements": [r.pk for r in requirements]})
+    return evidence
+
+
+def file_sha256(file: File) -> tuple[str, int]:
+    """SHA-256 and size of a file, read in chunks (uploads can be large)."""
+    digest, size = hashlib.sha256(), 0
+    file.seek(0)
+    for chunk in file.chunks(_CHUNK) if hasattr(file, "chunks") else iter(lambda: file.read(_CHUNK), b""):
+        digest.update(chunk)
+        size += len(chunk)
+    file.seek(0)
+    return digest.hexdigest(), size
+
+
+@transaction.atomic
+def evidence_version_add(*, evidence: Evidence, actor: Actor, file: File | None = None, content: bytes | None = None,
+                         filename: str = "", url: str = "", effective_date: date | None = None,
+                         valid_until: date | None = None, source: str = EvidenceSource.MANUAL,
+                         metadata: dict[str, Any] | None = None) -> EvidenceVersion:
+    """A new immutable version: exactly one of `file`, `content` or `url`. Hashes what it stores."""
+    if sum(item is not None and item != "" for item in (file, content, url)) != 1:
+        raise ServiceError("Give exactly one of a file, content or a URL.")
+    if effective_date and valid_until and valid_until < effective_date:
+        raise ServiceError("Valid-until cannot be before the effective date.")
+    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    if content is not None:
+        file = ContentFile(content, name=filename or "evidence.bin")
+    number = (evidence.versions.aggregate(top=models.Max("number"))["top"] or 0) + 1
+    version = EvidenceVersion(organisation_id=evidence.organisation_id, evidence=evidence, number=number,
+                              effective_date=effective_date, valid_until=valid_until, source=EvidenceSource(source),
+                              metadata=metadata or {}, uploaded_by=user_or_none(actor))
+    if file is not None:
+        name = (filename or getattr(file, "name", "") or "evidence.bin").rsplit("/", 1)[-1]
+        version.sha256, version.size = file_sha256(file)
+        version.filename = name
+        version.content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        version.file.save(name, file, save=False)
+    else:
+        # A link's evidence is the reference itself: hash the URL so that the manifest still pins it.
+        version.url, version.filename = url, filename or url
+        version.sha256, version.size = hashlib.sha256(url.encode()).hexdigest(), 0
+    version.save()
+    evidence.current_version, evidence.valid_until = version, valid_until
+    evidence.status = _status_for(valid_until, timezone.localdate())
+    evidence.save(update_fields=["current_version", "valid_until", "status"])
+    audit_event_record(organisation=evidence.organisation, actor=actor, action=AuditAction.CREATE, instance=version,
+                       changes=audit_snapshot(version))
+    return version
+
+
+def _status_for(valid_until: date | None, today: date) -> str:
+    return EvidenceStatus.EXPIRED if valid_until is not None and valid_until < today else EvidenceStatus.ACTIVE
+
+
+@transaction.atomic
+def evidence_attach_to_requirements(*, evidence: Evidence, requirements: Iterable[models.Model],
+                                    actor: Actor) -> Evidence:
+    requirements = list(requirements)
+    evidence.requirements.add(*requirements)
+    audit_event_record(organisation=evidence.organisation, actor=actor, action=AuditAction.UPDATE, instance=evidence,
+                       changes={"requirements_added": [r.pk for r in requirements]})
+    return evidence
+
+
+@dataclass(frozen=True)
+class ExpiryOutcome:
+    evidence_expired: int
+    results_marked: int
+
+
+def evidence_expiry_run(*, now: datetime | None = None) -> ExpiryOutcome:
+    """The beat job: expire evidence past valid-until; flag results of unlocked assessments resting on it.
+
+    Locked assessments keep their snapshot untouched; the dashboard flags their expired evidence.
+    """
+    today = timezone.localdate(now) if now else timezone.localdate()
+    expired = 0
+    due = Evidence.objects.filter(status=EvidenceStatus.ACTIVE, valid_until__lt=today).select_related("organisation")
+    for evidence in due.iterator():
+        with transaction.atomic():
+            Evidence.objects.filter(pk=evidence.pk).update(status=EvidenceStatus.EXPIRED)
+            audit_event_record(organisation=evidence.organisation, actor=None, action=AuditAction.UPDATE,
+                               instance=evidence, changes={"status": [EvidenceStatus.ACTIVE, EvidenceStatus.EXPIRED],
+                                                           "as_of": today})
+            expired += 1
+    return ExpiryOutcome(evidence_expired=expired, results_marked=_results_mark_for_review(today))
+
+
+def _results_mark_for_review(today: date) -> int:
+    results = (RequirementResult.objects
+               .filter(evidence_versions__valid_until__lt=today, needs_review=False)
+               .exclude(assessment__status=AssessmentStatus.LOCKED)
+               .select_related("organisation").distinct())
+    marked = 0
+    for result in results.iterator():
+        with transaction.atomic():
+            reason = f"Evidence expired (as of {today.isoformat()})"
+            RequirementResult.objects.filter(pk=result.pk).update(needs_review=True, review_reason=reason)
+            audit_event_record(organisation=result.organisation, actor=None, action=AuditAction.UPDATE,
+                               instance=result, changes={"needs_review": [False, True], "reason": reason})
+            marked += 1
+    return marked
+

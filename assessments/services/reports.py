@@ -1,0 +1,80 @@
+"""Report jobs: request (a row + a task on commit), then generate (claim with a lease, render, hash, store)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from datetime import timedelta
+
+from django.core.files.base import ContentFile
+from django.db import models, transaction
+from django.utils import timezone
+
+from assessments.models import Assessment, Report, ReportStatus
+from assessments.services.common import Actor, user_or_none
+from governance.audit import audit_event_record, audit_snapshot
+from governance.models.audit import AuditAction
+
+logger = logging.getLogger(__name__)
+LEASE = timedelta(minutes=15)
+
+
+@transaction.atomic
+def report_request(*, assessment: Assessment, actor: Actor, enqueue: bool = True) -> Report:
+    """A new version of the assessment's report; the `default` queue renders it."""
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    version = (locked.reports.aggregate(top=models.Max("version"))["top"] or 0) + 1
+    report = Report.objects.create(organisation_id=locked.organisation_id, assessment=locked, version=version,
+                                   is_draft=not locked.is_locked, requested_by=user_or_none(actor))
+    audit_event_record(organisation=locked.organisation, actor=actor, action=AuditAction.CREATE, instance=report,
+                       changes=audit_snapshot(report))
+    if enqueue:
+        from assessments.tasks import report_generate_task
+
+        transaction.on_commit(lambda: report_generate_task.apply_async(args=[report.pk], queue="default"))
+    return report
+
+
+def _claim(report_id: int) -> Report | None:
+    """Take the job: pending, or running with an expired lease (its worker died). 0 rows → someone else has it."""
+    now = timezone.now()
+    claimable = models.Q(status=ReportStatus.PENDING) | models.Q(status=ReportStatus.RUNNING, lease_expires_at__lt=now)
+    taken = Report.objects.filter(claimable, pk=report_id).update(
+        status=ReportStatus.RUNNING, lease_expires_at=now + LEASE, attempt=models.F("attempt") + 1,
+        message="Rendering", progress=10)
+    return Report.objects.select_related("assessment", "organisation").get(pk=report_id) if taken else None
+
+
+def report_generate(*, report_id: int) -> Report | None:
+    report = _claim(report_id)
+    if report is None:
+        return None
+    from assessments.reporting.pdf import report_pdf_render
+
+    started = time.perf_counter()
+    try:
+        rendered = report_pdf_render(report=report)
+    except Exception as error:  # a render failure is terminal for this version: say why, keep the row
+        logger.exception("report %s failed", report.pk)
+        Report.objects.filter(pk=report.pk).update(status=ReportStatus.FAILED, error=repr(error)[:2000],
+                                                   message="Failed", lease_expires_at=None)
+        return Report.objects.get(pk=report.pk)
+    return _store(report, rendered.pdf, pages=rendered.pages, manifest=rendered.manifest,
+                  manifest_sha256=rendered.manifest_sha256, seconds=time.perf_counter() - started)
+
+
+@transaction.atomic
+def _store(report: Report, pdf: bytes, *, pages: int, manifest: list[dict[str, object]], manifest_sha256: str,
+           seconds: float) -> Report:
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    report.sha256, report.size, report.pages = hashlib.sha256(pdf).hexdigest(), len(pdf), pages
+    report.manifest, report.manifest_sha256, report.render_seconds = manifest, manifest_sha256, seconds
+    report.file.save(f"{report.report_id}.pdf", ContentFile(pdf), save=False)
+    report.status, report.progress, report.message = ReportStatus.DONE, 100, "Ready"
+    report.generated_at, report.lease_expires_at = timezone.now(), None
+    report.save()
+    audit_event_record(organisation=report.organisation, actor=None, action=AuditAction.UPDATE, instance=report,
+                       changes={"status": ReportStatus.DONE, "sha256": report.sha256, "size": report.size,
+                                "manifest_sha256": manifest_sha256})
+    return report

@@ -1,0 +1,20 @@
+"""Test profile (pytest's DJANGO_SETTINGS_MODULE): the defaults, with private broker and media.
+
+The test run gets its own SQLite broker file and media folder (unless CELERY_BROKER_URL or
+MEDIA_ROOT name others, as in CI), so a running `make demo` never steals the tests' tasks.
+"""
+
+import os
+
+from .base import *  # noqa: F401,F403
+from .base import VAR_DIR
+
+_RUN = f"{os.getpid()}"
+if "CELERY_BROKER_URL" not in os.environ:
+    CELERY_BROKER_URL = "sqla+sqlite:///" + str(VAR_DIR / f"test-broker-{_RUN}.sqlite3")
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+if "MEDIA_ROOT" not in os.environ:
+    MEDIA_ROOT = VAR_DIR / "test-media" / _RUN
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+HEALTHZ_WORKER_TIMEOUT = 3.0
+TEST_OUTPUT_DIR = VAR_DIR / "test-output"

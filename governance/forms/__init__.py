@@ -1,0 +1,1 @@
+"""Web forms: they shape and check input; the services decide and write."""

@@ -1,0 +1,249 @@
+"""Forms of the AI system registry: systems, classification, model versions, cards, datasets."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+
+from governance.eu_ai_act import (
+    ANNEX_III_POINTS,
+    DEROGATION_CONDITIONS,
+    PROHIBITED_PRACTICES,
+    TRANSPARENCY_OBLIGATIONS,
+)
+from governance.models.registry import AISystem, LossTermKind, ModelVersion
+from governance.models.tenancy import Organisation
+from governance.selectors import members_of
+from governance.thresholds import thresholds_format_lines, thresholds_parse_lines
+from governance.uploads import (
+    UploadError,
+    checkpoint_check,
+    class_names_check,
+    dataset_zip_check,
+    json_list_parse,
+    model_config_check,
+    prompt_templates_check,
+)
+
+TEXTAREA = forms.Textarea(attrs={"rows": 3})
+
+
+def _upload_checked(function: Any, value: Any) -> Any:
+    try:
+        return function(value)
+    except UploadError as error:
+        raise forms.ValidationError(str(error)) from None
+
+
+class AISystemForm(forms.ModelForm):
+    thresholds = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3, "placeholder": "screen-pgd10 4/255 0.40 0.80"}),
+        label="Robustness thresholds (set in advance)",
+        help_text="One per line: attack preset, ε (e.g. 4/255), minimum robust accuracy, optional minimum clean "
+                  "accuracy (accuracies as fractions 0-1).")
+
+    class Meta:
+        model = AISystem
+        fields = ["name", "intended_purpose", "owner", "business_owner", "operator_role", "lifecycle_stage",
+                  "deployment_context", "affected_persons", "human_oversight", "human_oversight_description",
+                  "review_frequency_days", "last_reviewed"]
+        widgets = {"intended_purpose": TEXTAREA, "deployment_context": TEXTAREA, "affected_persons": TEXTAREA,
+                   "human_oversight_description": TEXTAREA, "last_reviewed": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = members_of(organisation)
+        if self.instance.pk and not self.is_bound:
+            self.initial["thresholds"] = thresholds_format_lines(self.instance.robustness_thresholds)
+
+    def clean_thresholds(self) -> list[dict[str, Any]]:
+        try:
+            return thresholds_parse_lines(self.cleaned_data.get("thresholds", ""))
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def _post_clean(self) -> None:
+        """Uniqueness and the rest are checked by the service (which owns the organisation)."""
+
+    def service_data(self) -> dict[str, Any]:
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        data["robustness_thresholds"] = self.cleaned_data["thresholds"]
+        return data
+
+
+def _grouped_annex_iii() -> list[tuple[str, list[tuple[str, str]]]]:
+    from governance.eu_ai_act import ANNEX_III_AREAS
+
+    return [(f"{area}. {title}", [(ref, f"{ref[len('Annex III '):]} {label}")
+                                  for ref, label in ANNEX_III_POINTS.items() if ref.startswith(f"Annex III {area}(")])
+            for area, title in ANNEX_III_AREAS.items()]
+
+
+class ClassificationForm(forms.Form):
+    """The guided EU AI Act questions, in the order the Act applies them."""
+
+    prohibited_practices = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="1. Prohibited practices (Art 5)",
+        choices=[(ref, f"{ref}: {label}") for ref, label in PROHIBITED_PRACTICES.items()],
+        help_text="Tick any practice the system performs.")
+    annex_i_product = forms.BooleanField(
+        required=False, label="2a. It is a safety component of a product, or itself a product, covered by the "
+                              "Union harmonisation legislation listed in Annex I (machinery, toys, medical devices…)")
+    annex_i_third_party_assessment = forms.BooleanField(
+        required=False, label="2b. That product must undergo a third-party conformity assessment (Art 6(1)(b))")
+    annex_iii_points = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, choices=_grouped_annex_iii,
+        label="3. Annex III use cases (Art 6(2))", help_text="Tick every point the intended purpose falls under.")
+    profiling = forms.BooleanField(required=False, label="3a. The system performs profiling of natural persons")
+    derogation_conditions = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="4. Art 6(3) derogation: the system poses no "
+        "significant risk of harm because…", choices=[(ref, f"{ref}: {label}") for ref, label in
+                                                      DEROGATION_CONDITIONS.items()])
+    derogation_assessment = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), label="4a. Documented assessment (Art 6(4))",
+        help_text="Required when you claim the derogation: why the system poses no significant risk of harm.")
+    transparency_obligations = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="5. Transparency cases (Art 50)",
+        choices=[(ref, f"{ref}: {label}") for ref, label in TRANSPARENCY_OBLIGATIONS.items()])
+    general_purpose_model = forms.BooleanField(
+        required=False, label="6. The system is built on a general-purpose AI model (Chapter V)")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("derogation_conditions"):
+            if not data.get("annex_iii_points"):
+                self.add_error("derogation_conditions", "The Art 6(3) derogation only concerns Annex III systems.")
+            elif not data.get("profiling") and not data.get("derogation_assessment", "").strip():
+                self.add_error("derogation_assessment",
+                               "Art 6(4): a provider relying on the derogation must document the assessment.")
+        if data.get("annex_i_third_party_assessment") and not data.get("annex_i_product"):
+            self.add_error("annex_i_product", "Third-party assessment only matters for an Annex I product.")
+        return data
+
+
+def _lines_or_json(value: str, what: str) -> list[Any]:
+    try:
+        return json_list_parse(value, what=what)
+    except UploadError as error:
+        raise forms.ValidationError(str(error)) from None
+
+
+class ModelVersionForm(forms.Form):
+    version = forms.CharField(max_length=80, help_text="Your label, e.g. v1.0 or 2026-11-retrain.")
+    architecture = forms.CharField(max_length=120, help_text="open_clip architecture name, e.g. ViT-B-32.")
+    model_config = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                                   label="Custom model config (JSON, optional)",
+                                   help_text="An open_clip config with embed_dim, vision_cfg, text_cfg.")
+    checkpoint = forms.FileField(required=False, help_text=".pt, .pth, .bin, .safetensors or .ckpt")
+    pretrained_tag = forms.CharField(required=False, max_length=120,
+                                     help_text="Or a pretrained tag already in the local open_clip cache.")
+    class_names = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="One per line (or JSON list).")
+    prompt_templates = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), initial="a photo of a {}.",
+                                       help_text="One per line, with {} for the class name.")
+    parent = forms.ModelChoiceField(queryset=ModelVersion.objects.none(), required=False,
+                                    label="Derived from (lineage)")
+
+    def __init__(self, *args: Any, ai_system: AISystem, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = ModelVersion.objects.filter(ai_system=ai_system)
+
+    def clean_model_config(self) -> dict[str, Any] | None:
+        text = self.cleaned_data["model_config"].strip()
+        if not text:
+            return None
+        try:
+            config = json.loads(text)
+        except ValueError as error:
+            raise forms.ValidationError(f"Not valid JSON: {error}") from None
+        _upload_checked(model_config_check, config)
+        return config
+
+    def clean_checkpoint(self) -> Any:
+        upload = self.cleaned_data.get("checkpoint")
+        if upload is not None:
+            _upload_checked(checkpoint_check, upload)
+        return upload
+
+    def clean_class_names(self) -> list[str]:
+        return _upload_checked(class_names_check, _lines_or_json(self.cleaned_data["class_names"], "class names"))
+
+    def clean_prompt_templates(self) -> list[str]:
+        return _upload_checked(prompt_templates_check,
+                               _lines_or_json(self.cleaned_data["prompt_templates"], "prompt templates"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "checkpoint" in data and bool(data.get("checkpoint")) == bool(data.get("pretrained_tag", "").strip()):
+            self.add_error("checkpoint", "Upload a checkpoint or name a cached pretrained tag (exactly one).")
+        return data
+
+    def service_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in
+                ("version", "architecture", "model_config", "pretrained_tag", "class_names", "prompt_templates",
+                 "parent")}
+
+
+class ModelVersionEditForm(ModelVersionForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("architecture", "model_config", "checkpoint", "pretrained_tag"):
+            del self.fields[name]
+
+    def clean(self) -> dict[str, Any]:
+        return forms.Form.clean(self)
+
+    def service_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in ("version", "class_names", "prompt_templates", "parent")}
+
+
+class TrainingCardForm(forms.Form):
+    loss_terms = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "cross-entropy accuracy 1.0\nTRADES-KL robustness 6"}),
+        help_text=f"One term per line: name, kind ({', '.join(LossTermKind.values)}), weight.")
+    achieves_intended_outcome = forms.CharField(required=False, widget=TEXTAREA,
+                                                label="Does minimising the loss achieve the intended outcome?")
+    gaming_risks = forms.CharField(required=False, widget=TEXTAREA, label="How could the objective be gamed?")
+    tracks_real_world_metrics = forms.CharField(required=False, widget=TEXTAREA,
+                                                label="Do loss improvements track real-world metrics?")
+    edge_case_treatment = forms.CharField(required=False, widget=TEXTAREA, label="How are edge cases treated?")
+
+    def clean_loss_terms(self) -> list[dict[str, Any]]:
+        terms = []
+        for number, line in enumerate(self.cleaned_data["loss_terms"].splitlines(), start=1):
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) < 3:
+                raise forms.ValidationError(f"Line {number}: expected 'name kind weight'.")
+            *name, kind, weight = parts
+            if kind not in LossTermKind.values:
+                raise forms.ValidationError(f"Line {number}: kind must be one of {', '.join(LossTermKind.values)}.")
+            try:
+                terms.append({"name": " ".join(name), "kind": kind, "weight": float(weight)})
+            except ValueError:
+                raise forms.ValidationError(f"Line {number}: weight {weight!r} is not a number.") from None
+        if not terms:
+            raise forms.ValidationError("Name at least one loss term.")
+        return terms
+
+
+def loss_terms_lines(terms: list[dict[str, Any]]) -> str:
+    return "\n".join(f"{term['name']} {term['kind']} {term['weight']:g}" for term in terms)
+
+
+class DatasetForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    ai_system = forms.ModelChoiceField(queryset=AISystem.objects.none(), required=False, label="AI system")
+    description = forms.CharField(required=False, widget=TEXTAREA)
+    file = forms.FileField(label="ImageFolder zip", help_text="A .zip with one folder per class of images.")
+
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["ai_system"].queryset = AISystem.objects.filter(organisation=organisation)
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        _upload_checked(dataset_zip_check, upload)
+        return upload

@@ -1,0 +1,37 @@
+"""Small helpers every service uses to record its change in the audit chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from governance.audit import Actor, audit_diff, audit_event_record, audit_snapshot
+from governance.models.audit import AuditAction
+
+
+def snapshot(instance: models.Model, *, m2m: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Field values plus the ids of the named many-to-many relations (sorted, so diffs are stable)."""
+    values = audit_snapshot(instance)
+    for name in m2m:
+        values[name] = sorted(getattr(instance, name).values_list("pk", flat=True))
+    return values
+
+
+def record_create(instance: models.Model, *, actor: Actor, m2m: tuple[str, ...] = ()) -> None:
+    audit_event_record(organisation=instance.organisation, actor=actor, action=AuditAction.CREATE,
+                       instance=instance, changes=snapshot(instance, m2m=m2m))
+
+
+def record_update(instance: models.Model, before: dict[str, Any], *, actor: Actor,
+                  m2m: tuple[str, ...] = ()) -> None:
+    """Record the fields that changed; an update that changed nothing writes no event."""
+    changes = audit_diff(before, snapshot(instance, m2m=m2m))
+    if changes:
+        audit_event_record(organisation=instance.organisation, actor=actor, action=AuditAction.UPDATE,
+                           instance=instance, changes=changes)
+
+
+def record_delete(instance: models.Model, *, actor: Actor, m2m: tuple[str, ...] = ()) -> None:
+    audit_event_record(organisation=instance.organisation, actor=actor, action=AuditAction.DELETE,
+                       instance=instance, changes=snapshot(instance, m2m=m2m))

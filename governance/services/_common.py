@@ -1,0 +1,37 @@
+"""Field handling shared by the services: whitelisted updates, model validation, membership checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from governance.models.tenancy import Membership, Organisation
+
+
+def fields_apply(instance: models.Model, data: Mapping[str, Any], *, allowed: Iterable[str]) -> None:
+    allowed = frozenset(allowed)
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValidationError(f"Unknown or read-only field(s): {', '.join(unknown)}")
+    for name, value in data.items():
+        setattr(instance, name, value)
+
+
+def validated(instance: models.Model, *, exclude: Iterable[str] = ()) -> None:
+    """Model validation (choices, lengths, unique constraints) before the row is written."""
+    instance.full_clean(exclude=list(exclude), validate_unique=True)
+
+
+def member_check(user: Any, *, organisation: Organisation, field: str) -> None:
+    """Owners and deciders must belong to the organisation: never point a row at a stranger."""
+    if user is not None and not Membership.objects.filter(user=user, organisation=organisation).exists():
+        raise ValidationError({field: "Choose a member of this organisation."})
+
+
+def same_organisation_check(rows: Iterable[models.Model], *, organisation: Organisation, field: str) -> None:
+    for row in rows:
+        if row is not None and getattr(row, "organisation_id", None) != organisation.pk:
+            raise ValidationError({field: "Choose one of this organisation's records."})

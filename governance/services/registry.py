@@ -1,0 +1,98 @@
+"""AI systems and their EU AI Act classification."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from governance.audit import Actor
+from governance.eu_ai_act import Classification, classify
+from governance.models.catalog import Requirement
+from governance.models.registry import AISystem, EUAIActClassification
+from governance.models.tenancy import Organisation
+from governance.services._audit import record_create, record_delete, record_update, snapshot
+from governance.services._common import fields_apply, member_check, validated
+from governance.thresholds import thresholds_clean
+
+AI_SYSTEM_FIELDS = (
+    "name", "intended_purpose", "owner", "business_owner", "operator_role", "lifecycle_stage",
+    "deployment_context", "affected_persons", "human_oversight", "human_oversight_description",
+    "review_frequency_days", "last_reviewed", "robustness_thresholds",
+)
+
+
+def _ai_system_prepare(system: AISystem, data: Mapping[str, Any]) -> None:
+    fields_apply(system, data, allowed=AI_SYSTEM_FIELDS)
+    try:
+        system.robustness_thresholds = thresholds_clean(system.robustness_thresholds or [])
+    except ValueError as error:
+        raise ValidationError({"robustness_thresholds": str(error)}) from None
+    member_check(system.owner, organisation=system.organisation, field="owner")
+    validated(system)
+
+
+@transaction.atomic
+def ai_system_create(*, organisation: Organisation, actor: Actor, data: Mapping[str, Any]) -> AISystem:
+    system = AISystem(organisation=organisation)
+    _ai_system_prepare(system, data)
+    system.save()
+    record_create(system, actor=actor)
+    return system
+
+
+@transaction.atomic
+def ai_system_update(*, ai_system: AISystem, actor: Actor, data: Mapping[str, Any]) -> AISystem:
+    before = snapshot(ai_system)
+    _ai_system_prepare(ai_system, data)
+    ai_system.save()
+    record_update(ai_system, before, actor=actor)
+    return ai_system
+
+
+@transaction.atomic
+def ai_system_delete(*, ai_system: AISystem, actor: Actor) -> None:
+    record_delete(ai_system, actor=actor)
+    ai_system.delete()
+
+
+def _application_date(outcome: Classification) -> tuple[Any, str]:
+    """The date from the loaded EU AI Act catalog (it carries the amendments), else the built-in one."""
+    anchor = outcome.application
+    requirement = (Requirement.objects.filter(framework__slug="eu-ai-act", ref_id=anchor.anchor_ref_id)
+                   .exclude(applies_from=None).order_by("-framework__published").first())
+    if requirement is not None:
+        return requirement.applies_from, f"{anchor.anchor_ref_id}: {requirement.applies_from_source}"
+    return anchor.fallback, f"{anchor.anchor_ref_id}: {anchor.fallback_source}"
+
+
+@transaction.atomic
+def classification_record(*, ai_system: AISystem, actor: Actor, answers: Mapping[str, Any]) -> EUAIActClassification:
+    """Run the guided questions through `classify` and store the result on the system (one per system)."""
+    try:
+        outcome = classify(answers)
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+    application_date, source = _application_date(outcome)
+    rationale = " ".join((outcome.rationale, *outcome.notes))
+    existing = EUAIActClassification.objects.filter(ai_system=ai_system).first()
+    row = existing or EUAIActClassification(ai_system=ai_system, organisation=ai_system.organisation)
+    before = snapshot(row) if existing else None
+    row.answers = dict(answers)
+    row.result, row.rationale = outcome.result, rationale
+    row.prohibited_practices = list(outcome.prohibited_practices)
+    row.annex_iii_points = list(outcome.annex_iii_points)
+    row.transparency_obligations = list(outcome.transparency_obligations)
+    row.general_purpose_model = outcome.general_purpose_model
+    row.application_date, row.application_date_source = application_date, source
+    row.classified_by = actor if getattr(actor, "is_authenticated", False) else None
+    row.classified_at = timezone.now()
+    row.save()
+    if before is None:
+        record_create(row, actor=actor)
+    else:
+        record_update(row, before, actor=actor)
+    return row

@@ -1,0 +1,130 @@
+"""What every governance page shares: access through authz, service errors shown on the form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views import View
+from django.views.generic import TemplateView
+
+from governance.authz import OrganisationAccessMixin
+from governance.permissions import Action
+
+
+def errors_onto_form(form: Form, error: ValidationError) -> None:
+    """A service's ValidationError lands on the field it names, else on the form."""
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+class ReadView(OrganisationAccessMixin, TemplateView):
+    """A page any member may read (Action.READ)."""
+
+
+class WriteFormView(OrganisationAccessMixin, View):
+    """GET shows the form, POST runs the service; both need `write_action`.
+
+    Subclasses set `form_class`, `title`, and implement `perform(form)` (calls a service and
+    returns the row to go to) and optionally `get_form_kwargs()`, `success_url(row)`.
+    """
+
+    form_class: type[Form]
+    template_name = "governance/form.html"
+    title = ""
+    write_action: Action = Action.EDIT_REGISTRY
+    multipart = False
+
+    @property
+    def required_actions(self) -> dict[str, Action]:  # type: ignore[override]
+        return {"GET": self.write_action, "HEAD": self.write_action, "POST": self.write_action}
+
+    def setup_objects(self) -> None:
+        """Load the rows the form works on (404 for another organisation's rows)."""
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {}
+
+    def initial(self) -> dict[str, Any]:
+        return {}
+
+    def perform(self, form: Form) -> models.Model:
+        raise NotImplementedError
+
+    def success_url(self, row: models.Model) -> str:
+        return row.get_absolute_url()  # type: ignore[attr-defined]
+
+    def cancel_url(self) -> str:
+        return reverse("governance:ai-system-list")
+
+    def context(self, form: Form) -> dict[str, Any]:
+        return {"form": form, "title": self.title, "multipart": self.multipart, "cancel_url": self.cancel_url()}
+
+    def render_form(self, form: Form, status: int = 200) -> HttpResponse:
+        return render(self.request, self.template_name, self.context(form), status=status)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.setup_objects()
+        return self.render_form(self.form_class(initial=self.initial(), **self.get_form_kwargs()))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.setup_objects()
+        form = self.form_class(request.POST, request.FILES, initial=self.initial(), **self.get_form_kwargs())
+        if form.is_valid():
+            try:
+                row = self.perform(form)
+            except ValidationError as error:
+                errors_onto_form(form, error)
+            else:
+                messages.success(request, f"{self.title}: saved.")
+                return HttpResponseRedirect(self.success_url(row))
+        return self.render_form(form, status=400)
+
+
+class DeleteView(OrganisationAccessMixin, View):
+    """GET asks for confirmation, POST deletes through the service."""
+
+    template_name = "governance/confirm_delete.html"
+    write_action: Action = Action.EDIT_REGISTRY
+    next_url = "governance:ai-system-list"
+
+    @property
+    def required_actions(self) -> dict[str, Action]:  # type: ignore[override]
+        return {"GET": self.write_action, "HEAD": self.write_action, "POST": self.write_action}
+
+    def get_row(self) -> models.Model:
+        raise NotImplementedError
+
+    def perform(self, row: models.Model) -> None:
+        raise NotImplementedError
+
+    def after_url(self, row: models.Model) -> str:
+        return redirect(self.next_url).url
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        row = self.get_row()
+        return render(request, self.template_name, {"object": row, "cancel": request.GET.get("cancel", "")})
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        row = self.get_row()
+        target = self.after_url(row)
+        try:
+            self.perform(row)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return render(request, self.template_name, {"object": row}, status=400)
+        messages.success(request, f"Deleted {row}.")
+        return HttpResponseRedirect(target)
+
+
+def row_or_404(queryset: models.QuerySet, **lookup: Any) -> models.Model:
+    return get_object_or_404(queryset, **lookup)

@@ -1,0 +1,67 @@
+"""Shared fixtures: a story of two organisations.
+
+Acme is the organisation under test: alice is its admin, oscar its risk officer, carol a
+consultant (who also serves Globex), and audrey its auditor. mallory is a member of Globex only,
+so she stands for "a member of another organisation" in every authorisation matrix.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from governance.models.tenancy import Membership, Organisation, Role
+from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+PASSWORD = "correct horse battery"
+# The authorisation matrix's callers: each of the four roles, a stranger and nobody.
+ROLE_USERS = {Role.ORG_ADMIN: "alice", Role.RISK_OFFICER: "oscar", Role.CONSULTANT: "carol", Role.AUDITOR: "audrey"}
+CALLERS = ["anonymous", "other_organisation", *[role.value for role in Role]]
+
+
+@pytest.fixture
+def acme(db) -> Organisation:
+    organisation = OrganisationFactory(name="Acme Robotics", slug="acme")
+    for role, username in ROLE_USERS.items():
+        MembershipFactory(user=UserFactory(username=username), organisation=organisation, role=role)
+    return organisation
+
+
+@pytest.fixture
+def globex(db, acme) -> Organisation:
+    organisation = OrganisationFactory(name="Globex", slug="globex")
+    MembershipFactory(user=UserFactory(username="mallory"), organisation=organisation, role=Role.ORG_ADMIN)
+    MembershipFactory(user=UserFactory(username="carol"), organisation=organisation, role=Role.CONSULTANT)
+    return organisation
+
+
+@pytest.fixture
+def member(acme) -> Callable[[str], Membership]:
+    def get(role: str) -> Membership:
+        return Membership.objects.get(organisation=acme, role=role)
+
+    return get
+
+
+@pytest.fixture
+def client_as(acme, globex) -> Callable[[str], Client]:
+    """A logged-in web client for a caller of the matrix, working in Acme (or Globex for mallory)."""
+
+    def make(caller: str) -> Client:
+        client = Client()
+        if caller == "anonymous":
+            return client
+        username = "mallory" if caller == "other_organisation" else ROLE_USERS[Role(caller)]
+        assert client.login(username=username, password=PASSWORD)
+        if caller != "other_organisation":
+            session = client.session
+            session["organisation_id"] = acme.pk
+            session.save()
+        return client
+
+    return make
