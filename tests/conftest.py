@@ -24,6 +24,16 @@ ROLE_USERS = {Role.ORG_ADMIN: "alice", Role.RISK_OFFICER: "oscar", Role.CONSULTA
 CALLERS = ["anonymous", "other_organisation", *[role.value for role in Role]]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Login throttling counts in the cache: no test inherits another's failures."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def acme(db) -> Organisation:
     organisation = OrganisationFactory(name="Acme Robotics", slug="acme")

@@ -30,3 +30,18 @@ def test_risk_officer_logs_in_and_sees_the_dashboard_shell(live_server, acme):
         page.click("text=Log out")
         page.wait_for_url("**/accounts/login/")
         assert watch.errors == []
+
+
+def test_api_docs_render_offline_under_the_content_security_policy(live_server, acme):
+    with chromium() as browser:
+        page = browser.new_page()
+        watch = ConsoleWatch(page)
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", "audrey")
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.goto(f"{live_server.url}/api/docs/")
+        page.wait_for_selector(".swagger-ui .info .title", timeout=20_000)
+        assert "Anchorage API" in page.inner_text(".swagger-ui .info .title")
+        screenshot(page, "shell-03-api-docs")
+        assert watch.errors == []

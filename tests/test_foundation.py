@@ -45,7 +45,7 @@ def test_booleans_and_integers_from_the_environment_fail_loudly(monkeypatch):
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {key: value for key, value in os.environ.items() if key not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY"}}
+    clean = {key: value for key, value in os.environ.items() if key not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
                           capture_output=True, text=True, timeout=120)
 
@@ -145,3 +145,26 @@ def test_memberships_are_written_to_the_audit_trail(acme):
     membership_update(membership=membership, role="risk_officer", actor=None)
     event = AuditEvent.objects.get(organisation=acme, object_type="governance.Membership")
     assert (event.action, event.changes, event.sequence) == ("update", {"role": ["auditor", "risk_officer"]}, 1)
+
+
+@pytest.mark.django_db
+def test_security_headers_and_content_security_policy(client_as):
+    answer = client_as("auditor").get("/")
+    policy = answer["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy and "unsafe-eval" not in policy
+    assert answer["X-Frame-Options"] == "DENY"
+    assert answer["X-Content-Type-Options"] == "nosniff"
+    assert answer["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.django_db
+def test_login_is_throttled_after_repeated_failures(acme, settings):
+    client = Client()
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        assert client.post("/accounts/login/", {"username": "oscar", "password": "guess"}).status_code == 200
+    refused = client.post("/accounts/login/", {"username": "oscar", "password": PASSWORD})
+    assert refused.status_code == 429
+    assert b"Too many failed attempts" in refused.content
+    assert "_auth_user_id" not in client.session
+    other = Client().post("/accounts/login/", {"username": "audrey", "password": PASSWORD})
+    assert other.status_code == 302, "another user name is not locked out"

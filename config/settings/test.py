@@ -15,6 +15,8 @@ if "CELERY_BROKER_URL" not in os.environ:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if "MEDIA_ROOT" not in os.environ:
     MEDIA_ROOT = VAR_DIR / "test-media" / _RUN
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                        "LOCATION": str(VAR_DIR / "test-cache" / _RUN)}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HEALTHZ_WORKER_TIMEOUT = 3.0
 TEST_OUTPUT_DIR = VAR_DIR / "test-output"

@@ -86,11 +86,12 @@ class RiskListView(ReadView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         matrix = self.access.organisation.risk_matrix
+        row_labels = [f"{index} {label}" for index, label in reversed(list(enumerate(matrix["likelihood"], 1)))]
         return {**super().get_context_data(**kwargs), "risks": selectors.risks_for(self.access),
-                "heat_map": selectors.risk_heat_map(self.access),
-                "residual_heat_map": selectors.risk_heat_map(self.access, residual=True),
-                "likelihood_labels": list(reversed(list(enumerate(matrix["likelihood"], start=1)))),
-                "impact_labels": list(enumerate(matrix["impact"], start=1))}
+                "heat_map": list(zip(row_labels, selectors.risk_heat_map(self.access), strict=True)),
+                "residual_heat_map": list(zip(row_labels, selectors.risk_heat_map(self.access, residual=True),
+                                              strict=True)),
+                "impact_labels": [f"{index} {label}" for index, label in enumerate(matrix["impact"], 1)]}
 
 
 class RiskDetailView(ReadView):

@@ -186,7 +186,8 @@ def _train(model: nn.Module, recipe: PretrainRecipe, progress: ProgressCallback 
     spec = synthetic.SyntheticSpec(seed=recipe.seed)
     pool = synthetic.generate_split(spec, "train", synthetic.seen_compositions(spec), recipe.train_images_per_class)
     images, _ = pool.dataset.tensors()
-    mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in (open_clip.OPENAI_DATASET_MEAN, open_clip.OPENAI_DATASET_STD))
+    mean = torch.tensor(open_clip.OPENAI_DATASET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(open_clip.OPENAI_DATASET_STD).view(1, 3, 1, 1)
     tokenizer = open_clip.get_tokenizer(recipe.architecture)
     optimizer = _optimizer(model, recipe)
     sampler = torch.Generator().manual_seed(recipe.seed)
@@ -269,7 +270,9 @@ def _set_learning_rate(optimizer: torch.optim.Optimizer, recipe: PretrainRecipe,
 
 
 @torch.no_grad()
-def evaluate_demo_model(model: nn.Module, recipe: PretrainRecipe) -> tuple[tuple[AccuracyRecord, ...], dict[str, float]]:
+def evaluate_demo_model(
+    model: nn.Module, recipe: PretrainRecipe
+) -> tuple[tuple[AccuracyRecord, ...], dict[str, float]]:
     """Zero-shot top-1 on fresh test images, and the seen anchors' spread (k of §3.1)."""
     spec = synthetic.SyntheticSpec(seed=recipe.seed)
     tokenizer = open_clip.get_tokenizer(recipe.architecture)

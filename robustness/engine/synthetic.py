@@ -47,7 +47,7 @@ TEMPLATES = (
     "a synthetic image showing a {c} on a grey background.",
     "a simple drawing of a {c}.",
 )
-CAPTION_TEMPLATES = TEMPLATES + ("a {c}.", "a {c} on a {b} background.", "a photo of a {c} on a {b} background.")
+CAPTION_TEMPLATES = (*TEMPLATES, "a {c}.", "a {c} on a {b} background.", "a photo of a {c} on a {b} background.")
 
 SUPERSAMPLE = 4
 
@@ -146,7 +146,9 @@ def caption(attributes: Sequence[int], rng: np.random.Generator) -> tuple[str, t
     return text, (colour, shape, size if said_size else -1, background if said_background else -1)
 
 
-def render_image(composition: Composition, rng: np.random.Generator, image_size: int = 32) -> tuple[np.ndarray, int, int]:
+def render_image(
+    composition: Composition, rng: np.random.Generator, image_size: int = 32
+) -> tuple[np.ndarray, int, int]:
     """HWC uint8 RGB image, its size index and its background index."""
     background = int(rng.integers(len(BACKGROUNDS)))
     canvas = _background(rng, background, image_size)

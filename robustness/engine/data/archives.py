@@ -78,9 +78,10 @@ def _zip_entries(archive: zipfile.ZipFile, limits: DatasetLimits) -> Iterator[En
         declared_total += info.file_size
         _check_totals(count, declared_total, limits)
         # Small files may legitimately compress well (flat icons); bombs are large.
-        if info.file_size > RATIO_CHECK_MIN_BYTES and info.file_size / max(info.compress_size, 1) > limits.max_compression_ratio:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > RATIO_CHECK_MIN_BYTES and ratio > limits.max_compression_ratio:
             raise DatasetError(
-                f"{info.filename}: compression ratio {info.file_size / max(info.compress_size, 1):.0f} exceeds "
+                f"{info.filename}: compression ratio {ratio:.0f} exceeds "
                 f"{limits.max_compression_ratio:.0f} (possible zip bomb)"
             )
     read_total = 0
@@ -122,7 +123,9 @@ def _is_ignored(relative: PurePosixPath) -> bool:
     return any(part in IGNORED_NAMES or part.startswith("._") for part in relative.parts)
 
 
-def _build_dataset(entries: Iterator[Entry] | list[Entry], limits: DatasetLimits, image_size: int | None) -> ImageDataset:
+def _build_dataset(
+    entries: Iterator[Entry] | list[Entry], limits: DatasetLimits, image_size: int | None
+) -> ImageDataset:
     files = dict(entries)
     files = _strip_common_top_folder(files)
     classes_json = files.pop(PurePosixPath(CLASSES_FILE), None)

@@ -30,7 +30,9 @@ def load_digits(image_size: int = 32) -> ImageDataset:
     return ImageDataset(pixels, torch.from_numpy(bunch.target.astype(np.int64)), DIGIT_NAMES)
 
 
-def load_torchvision_dataset(name: str, root: str | Path, split: str = "test", limit: int | None = None) -> ImageDataset:
+def load_torchvision_dataset(
+    name: str, root: str | Path, split: str = "test", limit: int | None = None
+) -> ImageDataset:
     """A torchvision dataset already on disk under `root` (never downloads).
 
     `split` is "train" or "test"; `limit` keeps the first n images.

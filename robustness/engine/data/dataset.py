@@ -64,7 +64,9 @@ class ImageDataset(Dataset[tuple[Tensor, int]]):
         return torch.bincount(self.labels, minlength=len(self.class_names)).tolist()
 
 
-def dataset_from_arrays(images: Sequence[np.ndarray], labels: Sequence[int], class_names: Sequence[str]) -> ImageDataset:
+def dataset_from_arrays(
+    images: Sequence[np.ndarray], labels: Sequence[int], class_names: Sequence[str]
+) -> ImageDataset:
     """Stack HWC uint8 RGB arrays (all the same size) into an `ImageDataset`."""
     if not images:
         raise DatasetError("the dataset contains no images")

@@ -14,10 +14,10 @@ import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from robustness.engine.cards import DemoModelCard  # noqa: E402
-from robustness.engine.models import LoadedClip, ModelSpec, load_clip  # noqa: E402
-from robustness.engine.pretrain import ensure_demo_model  # noqa: E402
-from robustness.engine.tiny import TINY_ARCHITECTURE, TINY_MODEL_CONFIG  # noqa: E402
+from robustness.engine.cards import DemoModelCard
+from robustness.engine.models import LoadedClip, ModelSpec, load_clip
+from robustness.engine.pretrain import ensure_demo_model
+from robustness.engine.tiny import TINY_ARCHITECTURE, TINY_MODEL_CONFIG
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
 

@@ -54,7 +54,7 @@ def test_legacy_raw_pickle_payload_is_refused_and_never_executed(tmp_path: Path)
     checkpoint = tmp_path / "evil.pt"
     checkpoint.write_bytes(pickle.dumps(_CreatesMarkerWhenUnpickled(marker)))
 
-    with pytest.raises(CheckpointError, match="refused to load evil.pt"):
+    with pytest.raises(CheckpointError, match=r"refused to load evil.pt"):
         load_state_dict_file(checkpoint)
     assert not marker.exists()
 

@@ -21,7 +21,7 @@ def classifier(tiny_clip: LoadedClip) -> ZeroShotClassifier:
 def test_format_prompt_accepts_both_placeholders() -> None:
     assert format_prompt("a photo of a {c}.", "cat") == "a photo of a cat."
     assert format_prompt("a photo of a {}.", "cat") == "a photo of a cat."
-    with pytest.raises(ValueError, match="no '{c}' or '{}' placeholder"):
+    with pytest.raises(ValueError, match=r"no '{c}' or '{}' placeholder"):
         format_prompt("a photo", "cat")
 
 

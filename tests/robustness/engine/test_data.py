@@ -75,7 +75,7 @@ def test_absolute_member_path_is_refused(tmp_path: Path) -> None:
         info.filename = "/etc/evil.png"  # ZipInfo() strips a leading slash; set it as an attacker would
         handle.writestr(info, png_bytes())
 
-    with pytest.raises(DatasetError, match="/etc/evil.png: absolute paths are not allowed"):
+    with pytest.raises(DatasetError, match=r"/etc/evil.png: absolute paths are not allowed"):
         load_image_zip(archive)
 
 
@@ -88,14 +88,14 @@ def test_symlink_member_is_refused(tmp_path: Path) -> None:
         link.external_attr = (stat.S_IFLNK | 0o777) << 16
         handle.writestr(link, "/etc/passwd")
 
-    with pytest.raises(DatasetError, match="dog/passwd.png: symbolic links are not allowed"):
+    with pytest.raises(DatasetError, match=r"dog/passwd.png: symbolic links are not allowed"):
         load_image_zip(archive)
 
 
 def test_non_image_file_is_refused(tmp_path: Path) -> None:
     archive = make_zip(tmp_path / "text.zip", {**GOOD_ENTRIES, "dog/notes.png": b"#!/bin/sh\necho hi\n"})
 
-    with pytest.raises(DatasetError, match="dog/notes.png: not a readable image"):
+    with pytest.raises(DatasetError, match=r"dog/notes.png: not a readable image"):
         load_image_zip(archive)
 
 
@@ -121,7 +121,7 @@ def test_too_many_files_are_refused(tmp_path: Path) -> None:
 def test_image_with_too_many_pixels_is_refused_before_decoding(tmp_path: Path) -> None:
     archive = make_zip(tmp_path / "pixels.zip", {**GOOD_ENTRIES, "dog/huge.png": png_bytes(size=(40, 30))})
 
-    with pytest.raises(DatasetError, match="dog/huge.png: 40x30 pixels exceeds the limit of 1000"):
+    with pytest.raises(DatasetError, match=r"dog/huge.png: 40x30 pixels exceeds the limit of 1000"):
         load_image_zip(archive, DatasetLimits(max_image_pixels=1000))
 
 
@@ -135,14 +135,14 @@ def test_a_single_class_is_refused(tmp_path: Path) -> None:
 def test_file_outside_a_class_folder_is_refused(tmp_path: Path) -> None:
     archive = make_zip(tmp_path / "loose.zip", {**GOOD_ENTRIES, "loose.png": png_bytes()})
 
-    with pytest.raises(DatasetError, match="loose.png: expected <class folder>/<image file>"):
+    with pytest.raises(DatasetError, match=r"loose.png: expected <class folder>/<image file>"):
         load_image_zip(archive)
 
 
 def test_not_a_zip_is_refused(tmp_path: Path) -> None:
     (tmp_path / "fake.zip").write_bytes(b"not a zip")
 
-    with pytest.raises(DatasetError, match="fake.zip is not a valid zip archive"):
+    with pytest.raises(DatasetError, match=r"fake.zip is not a valid zip archive"):
         load_image_zip(tmp_path / "fake.zip")
 
 
@@ -194,7 +194,7 @@ def test_image_folder_refuses_symlinks(tmp_path: Path) -> None:
     (tmp_path / "secret.png").write_bytes(png_bytes())
     (root / "dog" / "link.png").symlink_to(tmp_path / "secret.png")
 
-    with pytest.raises(DatasetError, match="dog/link.png: symbolic links are not allowed"):
+    with pytest.raises(DatasetError, match=r"dog/link.png: symbolic links are not allowed"):
         load_image_folder(root)
 
 
@@ -244,7 +244,7 @@ def test_labels_out_of_range_are_refused() -> None:
 
 
 def test_torchvision_dataset_is_never_downloaded(tmp_path: Path) -> None:
-    with pytest.raises(DatasetError, match="CIFAR10 not found under .* \\(downloads are disabled\\)"):
+    with pytest.raises(DatasetError, match=r"CIFAR10 not found under .* \\(downloads are disabled\\)"):
         load_torchvision_dataset("CIFAR10", tmp_path)
     with pytest.raises(DatasetError, match="unsupported torchvision dataset 'ImageNet'"):
         load_torchvision_dataset("ImageNet", tmp_path)

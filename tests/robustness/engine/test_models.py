@@ -46,7 +46,7 @@ def test_tokenizer_uses_the_configs_context_length(tiny_clip: LoadedClip) -> Non
 def test_tiny_model_is_deterministic_for_a_seed() -> None:
     first, second, other = tiny_model(seed=3), tiny_model(seed=3), tiny_model(seed=4)
 
-    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values()))
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True))
     assert not torch.equal(first.visual.conv1.weight, other.visual.conv1.weight)
 
 
@@ -80,7 +80,7 @@ def test_missing_and_unexpected_keys_are_named(tmp_path: Path, tiny_clip: Loaded
     checkpoint = tmp_path / "edited.pt"
     torch.save(state_dict, checkpoint)
 
-    with pytest.raises(CheckpointError, match="1 missing keys: text_projection; 1 unexpected keys: head.extra"):
+    with pytest.raises(CheckpointError, match=r"1 missing keys: text_projection; 1 unexpected keys: head.extra"):
         load_clip(ModelSpec(TINY_ARCHITECTURE, pretrained=str(checkpoint), model_config=TINY_MODEL_CONFIG))
 
 
@@ -102,7 +102,8 @@ def test_uncached_pretrained_tag_fails_fast_without_downloading(
 
 
 def test_unknown_pretrained_tag_lists_the_known_ones() -> None:
-    with pytest.raises(ModelConfigError, match=r"'not-a-tag' is neither a checkpoint file nor a pretrained tag .*openai"):
+    message = r"'not-a-tag' is neither a checkpoint file nor a pretrained tag .*openai"
+    with pytest.raises(ModelConfigError, match=message):
         load_clip(ModelSpec("ViT-B-32", pretrained="not-a-tag"))
 
 

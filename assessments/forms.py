@@ -1,0 +1,169 @@
+"""Web forms: fields and choices limited to the caller's organisation. No business logic: views call services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from assessments.models import Action, Assessment, EvidenceKind, EvidenceVersion, Finding, Phase, ResultStatus
+from assessments.models.engagements import ActionStatus
+from assessments.models.findings import FindingSeverity, FindingStatus
+from governance.models import AISystem, Control, Framework, ModelVersion, Requirement, Risk
+from governance.models.tenancy import Organisation
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def _members(organisation: Organisation):  # noqa: ANN202 - a queryset of users
+    return get_user_model().objects.filter(memberships__organisation=organisation).order_by("username")
+
+
+class OrganisationForm(forms.Form):
+    def __init__(self, *args: object, organisation: Organisation, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+        self.limit()
+
+    def limit(self) -> None:
+        """Narrow the choice querysets to the organisation."""
+
+
+class AssessmentForm(OrganisationForm):
+    framework = forms.ModelChoiceField(Framework.objects.all())
+    ai_system = forms.ModelChoiceField(AISystem.objects.none(), required=False,
+                                       help_text="Leave empty to assess the whole organisation.")
+    model_version = forms.ModelChoiceField(ModelVersion.objects.none(), required=False)
+    title = forms.CharField(required=False, max_length=300)
+    period_start = forms.DateField(required=False, widget=DATE)
+    period_end = forms.DateField(required=False, widget=DATE)
+    scope_notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    assessors = forms.ModelMultipleChoiceField(get_user_model().objects.none(), required=False)
+    reviewers = forms.ModelMultipleChoiceField(get_user_model().objects.none(), required=False)
+
+    def limit(self) -> None:
+        self.fields["ai_system"].queryset = AISystem.objects.filter(organisation=self.organisation)
+        self.fields["model_version"].queryset = ModelVersion.objects.filter(organisation=self.organisation)
+        self.fields["assessors"].queryset = self.fields["reviewers"].queryset = _members(self.organisation)
+
+
+class ResultForm(OrganisationForm):
+    result = forms.ChoiceField(choices=ResultStatus.choices)
+    rationale = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    applicable = forms.BooleanField(required=False)
+    applicability_justification = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    controls = forms.ModelMultipleChoiceField(Control.objects.none(), required=False)
+    evidence_versions = forms.ModelMultipleChoiceField(EvidenceVersion.objects.none(), required=False)
+
+    def limit(self) -> None:
+        self.fields["controls"].queryset = Control.objects.filter(organisation=self.organisation)
+        self.fields["evidence_versions"].queryset = (EvidenceVersion.objects.filter(organisation=self.organisation)
+                                                     .select_related("evidence"))
+
+
+class EvidenceForm(OrganisationForm):
+    title = forms.CharField(max_length=300)
+    kind = forms.ChoiceField(choices=EvidenceKind.choices)
+    ai_system = forms.ModelChoiceField(AISystem.objects.none(), required=False)
+    requirements = forms.ModelMultipleChoiceField(Requirement.objects.filter(assessable=True)
+                                                  .select_related("framework"), required=False)
+
+    def limit(self) -> None:
+        self.fields["ai_system"].queryset = AISystem.objects.filter(organisation=self.organisation)
+
+
+class EvidenceVersionForm(forms.Form):
+    file = forms.FileField(required=False)
+    url = forms.URLField(required=False, help_text="Or a link, instead of a file.")
+    effective_date = forms.DateField(required=False, widget=DATE)
+    valid_until = forms.DateField(required=False, widget=DATE)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if bool(data.get("file")) == bool(data.get("url")):
+            raise forms.ValidationError("Give a file or a link (one of them).")
+        return data
+
+
+class EvidenceWithVersionForm(EvidenceForm, EvidenceVersionForm):
+    """Create evidence and its first version in one step."""
+
+
+class FindingForm(OrganisationForm):
+    title = forms.CharField(max_length=300)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    severity = forms.ChoiceField(choices=FindingSeverity.choices, initial=FindingSeverity.MEDIUM)
+    status = forms.ChoiceField(choices=FindingStatus.choices, initial=FindingStatus.OPEN)
+    ai_system = forms.ModelChoiceField(AISystem.objects.none(), required=False)
+    assessment = forms.ModelChoiceField(Assessment.objects.none(), required=False)
+    requirements = forms.ModelMultipleChoiceField(Requirement.objects.filter(assessable=True), required=False)
+    risks = forms.ModelMultipleChoiceField(Risk.objects.none(), required=False)
+    owner = forms.ModelChoiceField(get_user_model().objects.none(), required=False)
+    due_date = forms.DateField(required=False, widget=DATE)
+
+    def limit(self) -> None:
+        self.fields["ai_system"].queryset = AISystem.objects.filter(organisation=self.organisation)
+        self.fields["assessment"].queryset = Assessment.objects.filter(organisation=self.organisation)
+        self.fields["risks"].queryset = Risk.objects.filter(organisation=self.organisation)
+        self.fields["owner"].queryset = _members(self.organisation)
+
+
+class EngagementForm(forms.Form):
+    title = forms.CharField(max_length=300)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    start_date = forms.DateField(widget=DATE)
+
+
+class EngagementAssessmentsForm(OrganisationForm):
+    baseline = forms.ModelMultipleChoiceField(Assessment.objects.none(), required=False,
+                                              help_text="One assessment per framework in scope, at the start.")
+    closing = forms.ModelMultipleChoiceField(Assessment.objects.none(), required=False)
+
+    def limit(self) -> None:
+        self.fields["baseline"].queryset = self.fields["closing"].queryset = Assessment.objects.filter(
+            organisation=self.organisation).select_related("framework")
+
+
+class PhaseForm(forms.ModelForm):
+    class Meta:
+        model = Phase
+        fields = ["title", "description", "start_date", "end_date"]
+        widgets = {"start_date": DATE, "end_date": DATE, "description": forms.Textarea(attrs={"rows": 2})}
+
+
+class ActionForm(OrganisationForm):
+    title = forms.CharField(max_length=300)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    phase = forms.ModelChoiceField(Phase.objects.none(), required=False)
+    owner = forms.ModelChoiceField(get_user_model().objects.none(), required=False)
+    due_date = forms.DateField(required=False, widget=DATE)
+    status = forms.ChoiceField(choices=ActionStatus.choices, initial=ActionStatus.TODO)
+    progress = forms.IntegerField(min_value=0, max_value=100, initial=0)
+    findings = forms.ModelMultipleChoiceField(Finding.objects.none(), required=False)
+    controls = forms.ModelMultipleChoiceField(Control.objects.none(), required=False)
+    evidence_versions = forms.ModelMultipleChoiceField(EvidenceVersion.objects.none(), required=False)
+    closure_evidence = forms.ModelMultipleChoiceField(EvidenceVersion.objects.none(), required=False)
+
+    def __init__(self, *args: object, engagement_id: int | None = None, **kwargs: object) -> None:
+        self.engagement_id = engagement_id
+        super().__init__(*args, **kwargs)
+
+    def limit(self) -> None:
+        self.fields["phase"].queryset = Phase.objects.filter(organisation=self.organisation,
+                                                             engagement_id=self.engagement_id)
+        self.fields["owner"].queryset = _members(self.organisation)
+        self.fields["findings"].queryset = Finding.objects.filter(organisation=self.organisation)
+        self.fields["controls"].queryset = Control.objects.filter(organisation=self.organisation)
+        versions = EvidenceVersion.objects.filter(organisation=self.organisation).select_related("evidence")
+        self.fields["evidence_versions"].queryset = self.fields["closure_evidence"].queryset = versions
+
+
+def action_initial(action: Action) -> dict:
+    return {"title": action.title, "description": action.description, "phase": action.phase_id,
+            "owner": action.owner_id, "due_date": action.due_date, "status": action.status,
+            "progress": action.progress, "findings": list(action.findings.all()),
+            "controls": list(action.controls.all()), "evidence_versions": list(action.evidence_versions.all()),
+            "closure_evidence": list(action.closure_evidence.all())}
+
+
+class VerifyForm(forms.Form):
+    file = forms.FileField(help_text="The file is hashed (SHA-256) and discarded: nothing is stored.")

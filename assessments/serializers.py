@@ -1,0 +1,226 @@
+"""API serializers: shapes only. Writes go through the services, called by the viewsets."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from assessments.models import (
+    Action,
+    Assessment,
+    Engagement,
+    Evidence,
+    EvidenceVersion,
+    Finding,
+    Phase,
+    Report,
+    RequirementResult,
+)
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Assessment
+        fields = ["id", "title", "framework", "ai_system", "model_version", "status", "period_start", "period_end",
+                  "scope_notes", "assessors", "reviewers", "soa_snapshot", "snapshot_sha256", "created_at",
+                  "approved_by", "approved_at", "locked_by", "locked_at"]
+        read_only_fields = ["status", "soa_snapshot", "snapshot_sha256", "created_at", "approved_by", "approved_at",
+                            "locked_by", "locked_at"]
+
+
+class AssessmentUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(required=False)
+    period_start = serializers.DateField(required=False, allow_null=True)
+    period_end = serializers.DateField(required=False, allow_null=True)
+    scope_notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class RequirementResultSerializer(serializers.ModelSerializer):
+    requirement_ref_id = serializers.CharField(source="requirement.ref_id", read_only=True)
+    inferred_via_label = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RequirementResult
+        fields = ["id", "assessment", "requirement", "requirement_ref_id", "applicable",
+                  "applicability_justification", "result", "rationale", "controls", "evidence_versions",
+                  "is_inferred", "inferred_from", "inferred_via", "inferred_via_label", "needs_review",
+                  "review_reason", "updated_at"]
+        read_only_fields = ["assessment", "requirement", "is_inferred", "inferred_from", "inferred_via",
+                            "needs_review", "review_reason", "updated_at"]
+
+    def get_inferred_via_label(self, result: RequirementResult) -> str:
+        return str(result.inferred_via) if result.inferred_via_id else ""
+
+
+class ResultUpdateSerializer(serializers.Serializer):
+    result = serializers.ChoiceField(choices=RequirementResult._meta.get_field("result").choices, required=False)
+    rationale = serializers.CharField(required=False, allow_blank=True)
+    applicable = serializers.BooleanField(required=False)
+    applicability_justification = serializers.CharField(required=False, allow_blank=True)
+    controls = serializers.ListField(child=serializers.IntegerField(), required=False)
+    evidence_versions = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+class ReviewSerializer(serializers.Serializer):
+    accept = serializers.BooleanField(default=True)
+
+
+class EvidenceVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EvidenceVersion
+        fields = ["id", "evidence", "number", "filename", "url", "sha256", "size", "content_type", "source",
+                  "metadata", "effective_date", "valid_until", "uploaded_by", "uploaded_at"]
+        read_only_fields = fields
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    current_version = EvidenceVersionSerializer(read_only=True)
+
+    class Meta:
+        model = Evidence
+        fields = ["id", "title", "kind", "status", "ai_system", "requirements", "current_version", "valid_until",
+                  "created_by", "created_at"]
+        read_only_fields = ["status", "current_version", "valid_until", "created_by", "created_at"]
+
+
+class EvidenceVersionUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(required=False)
+    url = serializers.URLField(required=False, allow_blank=True)
+    effective_date = serializers.DateField(required=False, allow_null=True)
+    valid_until = serializers.DateField(required=False, allow_null=True)
+    metadata = serializers.JSONField(required=False)
+
+
+class FindingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Finding
+        fields = ["id", "title", "description", "severity", "status", "source", "ai_system", "assessment",
+                  "requirements", "risks", "owner", "due_date", "metadata", "created_at", "closed_at"]
+        read_only_fields = ["source", "created_at", "closed_at"]
+
+
+class PhaseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Phase
+        fields = ["id", "engagement", "order", "title", "description", "start_date", "end_date"]
+        read_only_fields = ["engagement", "order"]
+
+
+class EngagementSerializer(serializers.ModelSerializer):
+    phases = PhaseSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Engagement
+        fields = ["id", "title", "description", "lead", "start_date", "end_date", "status", "phases",
+                  "baseline_assessments", "closing_assessments", "created_at"]
+        read_only_fields = ["lead", "end_date", "status", "created_at"]
+
+
+class ActionSerializer(serializers.ModelSerializer):
+    is_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Action
+        fields = ["id", "engagement", "phase", "title", "description", "owner", "due_date", "status", "progress",
+                  "findings", "controls", "evidence_versions", "closure_evidence", "is_overdue", "created_at",
+                  "closed_at"]
+        read_only_fields = ["created_at", "closed_at"]
+
+    def get_is_overdue(self, action: Action) -> bool:
+        from django.utils import timezone
+
+        from assessments.models.engagements import OPEN_ACTION_STATUSES
+
+        return bool(action.due_date and action.status in OPEN_ACTION_STATUSES
+                    and action.due_date < timezone.localdate())
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    report_id = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Report
+        fields = ["id", "uid", "report_id", "assessment", "version", "is_draft", "status", "progress", "message",
+                  "error", "sha256", "size", "pages", "manifest_sha256", "render_seconds", "requested_by",
+                  "requested_at", "generated_at"]
+        read_only_fields = [f for f in fields if f != "assessment"]
+
+
+class VerifySerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class VerifyResultSerializer(serializers.Serializer):
+    sha256 = serializers.CharField()
+    size = serializers.IntegerField()
+    matched = serializers.BooleanField()
+    evidence_versions = EvidenceVersionSerializer(many=True)
+    reports = ReportSerializer(many=True)
+
+
+class AssessmentCreateSerializer(serializers.Serializer):
+    framework = serializers.IntegerField()
+    ai_system = serializers.IntegerField(required=False, allow_null=True)
+    model_version = serializers.IntegerField(required=False, allow_null=True)
+    title = serializers.CharField(required=False, allow_blank=True, default="")
+    period_start = serializers.DateField(required=False, allow_null=True)
+    period_end = serializers.DateField(required=False, allow_null=True)
+    scope_notes = serializers.CharField(required=False, allow_blank=True, default="")
+    assessors = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    reviewers = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+
+
+class EvidenceCreateSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Evidence._meta.get_field("kind").choices, default="document")
+    ai_system = serializers.IntegerField(required=False, allow_null=True)
+    requirements = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+
+
+class FindingWriteSerializer(serializers.Serializer):
+    title = serializers.CharField(required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    severity = serializers.ChoiceField(choices=Finding._meta.get_field("severity").choices, required=False)
+    status = serializers.ChoiceField(choices=Finding._meta.get_field("status").choices, required=False)
+    ai_system = serializers.IntegerField(required=False, allow_null=True)
+    assessment = serializers.IntegerField(required=False, allow_null=True)
+    requirements = serializers.ListField(child=serializers.IntegerField(), required=False)
+    risks = serializers.ListField(child=serializers.IntegerField(), required=False)
+    owner = serializers.IntegerField(required=False, allow_null=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+
+
+class EngagementCreateSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    start_date = serializers.DateField()
+
+
+class EngagementUpdateSerializer(serializers.Serializer):
+    baseline_assessments = serializers.ListField(child=serializers.IntegerField(), required=False)
+    closing_assessments = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+class PhaseUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    start_date = serializers.DateField(required=False)
+    end_date = serializers.DateField(required=False)
+
+
+class ActionWriteSerializer(serializers.Serializer):
+    engagement = serializers.IntegerField(required=False)
+    phase = serializers.IntegerField(required=False, allow_null=True)
+    title = serializers.CharField(required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    owner = serializers.IntegerField(required=False, allow_null=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=Action._meta.get_field("status").choices, required=False)
+    progress = serializers.IntegerField(required=False, min_value=0, max_value=100)
+    findings = serializers.ListField(child=serializers.IntegerField(), required=False)
+    controls = serializers.ListField(child=serializers.IntegerField(), required=False)
+    evidence_versions = serializers.ListField(child=serializers.IntegerField(), required=False)
+    closure_evidence = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+class ReportCreateSerializer(serializers.Serializer):
+    assessment = serializers.IntegerField()

@@ -1,0 +1,1 @@
+"""DRF viewsets of the assessments app (registered on the router by `assessments.api.register`)."""

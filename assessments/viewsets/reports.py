@@ -1,0 +1,68 @@
+"""Reports over the API: request one (a background job), follow it, download the PDF."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from assessments import serializers as s
+from assessments.models import Assessment, Report, ReportStatus
+from assessments.selectors.dashboard import dashboard_get
+from assessments.services import report_request
+from assessments.viewsets.base import OrganisationViewSet, organisation_row
+from assessments.viewsets.common import file_download
+from governance.permissions import Action
+
+
+class ReportViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    queryset = Report.objects.select_related("assessment")
+    serializer_class = s.ReportSerializer
+    write_action = Action.GENERATE_REPORTS
+    filters = {"assessment": "assessment_id", "status": "status"}
+    action_permissions = {"download": Action.DOWNLOAD_REPORTS}
+
+    @extend_schema(request=s.ReportCreateSerializer, responses={202: s.ReportSerializer})
+    def create(self, request: Request) -> Response:
+        data = s.ReportCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assessment = organisation_row(Assessment, data.validated_data["assessment"], request)
+        report = report_request(assessment=assessment, actor=request.user)
+        return Response(s.ReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, pk: str) -> FileResponse:
+        report = self.get_object()
+        if report.status != ReportStatus.DONE or not report.file:
+            raise Http404("The report is not ready.")
+        return file_download(report.file, filename=f"{report.report_id}.pdf", content_type="application/pdf",
+                             sha256=report.sha256)
+
+
+class DashboardViewSet(OrganisationViewSet):
+    """The dashboard's numbers (coverage per framework, findings by severity, expiring, overdue)."""
+
+    write_action = None
+
+    def get_queryset(self):  # noqa: ANN201
+        return Report.objects.none()
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def list(self, request: Request) -> Response:
+        dashboard = dashboard_get(organisation=self.access.organisation, today=timezone.localdate())
+        return Response({
+            "coverage": [{"framework": c.framework_id, "name": c.name, "applicable": c.applicable,
+                          "compliant": c.compliant, "partially_compliant": c.partial,
+                          "non_compliant": c.non_compliant, "not_assessed": c.not_assessed,
+                          "not_applicable": c.not_applicable} for c in dashboard.coverage],
+            "open_findings_by_severity": {value: n for value, _label, n in dashboard.findings_by_severity},
+            "evidence_expiring_soon": dashboard.expiring_count, "evidence_expired": dashboard.expired_count,
+            "overdue_actions": dashboard.overdue_count,
+            "locked_assessments_with_expired_evidence": dashboard.locked_expired_count,
+        })

@@ -1,0 +1,201 @@
+"""Catalog, applicability, control, risk, membership and audit-trail endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from governance import selectors, services
+from governance.api.base import OrganisationViewSet, service_call
+from governance.api.serializers import (
+    ApplicabilityDecisionSerializer,
+    AuditEventSerializer,
+    ControlSerializer,
+    CrosswalkSerializer,
+    DecisionInputSerializer,
+    FrameworkSerializer,
+    MembershipAddSerializer,
+    MembershipSerializer,
+    RequirementSerializer,
+    RiskSerializer,
+)
+from governance.models import ApplicabilityDecision, AuditEvent, Control, Crosswalk, Framework, Membership, Requirement, Risk
+from governance.permissions import Action
+
+_READ_ONLY = None  # catalogs are global and read-only: no write action exists
+
+
+class FrameworkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganisationViewSet):
+    serializer_class = FrameworkSerializer
+    queryset = Framework.objects.all()
+    write_action = _READ_ONLY
+
+    def scoped_queryset(self) -> Any:
+        return Framework.objects.all()
+
+
+@extend_schema(parameters=[OpenApiParameter("framework", OpenApiTypes.STR, description="framework slug"),
+                           OpenApiParameter("assessable", OpenApiTypes.BOOL)])
+class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganisationViewSet):
+    queryset = Requirement.objects.none()
+    serializer_class = RequirementSerializer
+    write_action = _READ_ONLY
+
+    def scoped_queryset(self) -> Any:
+        rows = Requirement.objects.select_related("framework", "parent").order_by("framework__slug", "order")
+        if slug := self.request.query_params.get("framework"):
+            rows = rows.filter(framework__slug=slug)
+        if (assessable := self.request.query_params.get("assessable")) in ("true", "false"):
+            rows = rows.filter(assessable=assessable == "true")
+        return rows
+
+
+@extend_schema(parameters=[OpenApiParameter("requirement", OpenApiTypes.INT,
+                                            description="mappings from or to this requirement id")])
+class CrosswalkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganisationViewSet):
+    queryset = Crosswalk.objects.none()
+    serializer_class = CrosswalkSerializer
+    write_action = _READ_ONLY
+
+    def scoped_queryset(self) -> Any:
+        rows = Crosswalk.objects.select_related("source", "target")
+        requirement = self.request.query_params.get("requirement", "")
+        return rows.filter(Q(source_id=requirement) | Q(target_id=requirement)) if requirement.isdigit() else rows
+
+
+@extend_schema(parameters=[OpenApiParameter("ai_system", OpenApiTypes.INT),
+                           OpenApiParameter("framework", OpenApiTypes.STR, description="framework slug")])
+class ApplicabilityDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganisationViewSet):
+    """The Statement of Applicability rows; PATCH …/decide/ confirms or overrides with a justification."""
+
+    queryset = ApplicabilityDecision.objects.none()
+    serializer_class = ApplicabilityDecisionSerializer
+    write_action = Action.EDIT_CONTROLS
+
+    def scoped_queryset(self) -> Any:
+        rows = selectors.applicability_for(self.access)
+        if (system := self.request.query_params.get("ai_system", "")).isdigit():
+            rows = rows.filter(ai_system_id=system)
+        if slug := self.request.query_params.get("framework"):
+            rows = rows.filter(requirement__framework__slug=slug)
+        return rows
+
+    @extend_schema(request=DecisionInputSerializer, responses={200: ApplicabilityDecisionSerializer})
+    @action(detail=True, methods=["post"])
+    def decide(self, request: Request, pk: str | None = None) -> Response:
+        payload = DecisionInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        decision = service_call(services.applicability_decide, decision=self.get_object(), actor=request.user,
+                                **payload.validated_data)
+        return Response(ApplicabilityDecisionSerializer(decision).data)
+
+
+class ControlViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                     mixins.UpdateModelMixin, mixins.DestroyModelMixin, OrganisationViewSet):
+    queryset = Control.objects.none()
+    serializer_class = ControlSerializer
+    write_action = Action.EDIT_CONTROLS
+
+    def scoped_queryset(self) -> Any:
+        return selectors.controls_for(self.access)
+
+    def perform_create(self, serializer: ControlSerializer) -> None:
+        data = dict(serializer.validated_data)
+        requirements = data.pop("requirements", [])
+        serializer.instance = service_call(services.control_create, organisation=self.access.organisation,
+                                           actor=self.request.user, data=data, requirements=requirements)
+
+    def perform_update(self, serializer: ControlSerializer) -> None:
+        data = dict(serializer.validated_data)
+        requirements = data.pop("requirements", None)
+        serializer.instance = service_call(services.control_update, control=serializer.instance,
+                                           actor=self.request.user, data=data, requirements=requirements)
+
+    def perform_destroy(self, instance: Any) -> None:
+        service_call(services.control_delete, control=instance, actor=self.request.user)
+
+
+class RiskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                  mixins.UpdateModelMixin, mixins.DestroyModelMixin, OrganisationViewSet):
+    queryset = Risk.objects.none()
+    serializer_class = RiskSerializer
+    write_action = Action.EDIT_CONTROLS
+
+    def scoped_queryset(self) -> Any:
+        return selectors.risks_for(self.access)
+
+    def perform_create(self, serializer: RiskSerializer) -> None:
+        data = dict(serializer.validated_data)
+        controls = data.pop("controls", [])
+        serializer.instance = service_call(services.risk_create, organisation=self.access.organisation,
+                                           actor=self.request.user, data=data, controls=controls)
+
+    def perform_update(self, serializer: RiskSerializer) -> None:
+        data = dict(serializer.validated_data)
+        controls = data.pop("controls", None)
+        serializer.instance = service_call(services.risk_update, risk=serializer.instance, actor=self.request.user,
+                                           data=data, controls=controls)
+
+    def perform_destroy(self, instance: Any) -> None:
+        service_call(services.risk_delete, risk=instance, actor=self.request.user)
+
+    @extend_schema(parameters=[OpenApiParameter("residual", OpenApiTypes.BOOL)], responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["get"], url_path="heat-map")
+    def heat_map(self, request: Request) -> Response:
+        """Counts of open risks per likelihood × impact cell of the organisation's matrix."""
+        residual = request.query_params.get("residual") == "true"
+        cells = selectors.risk_heat_map(self.access, residual=residual)
+        return Response({"matrix": self.access.organisation.risk_matrix, "residual": residual,
+                         "cells": [cell.__dict__ for row in cells for cell in row]})
+
+
+class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                        mixins.UpdateModelMixin, mixins.DestroyModelMixin, OrganisationViewSet):
+    """Members and roles; only organisation admins change them."""
+
+    queryset = Membership.objects.none()
+    serializer_class = MembershipSerializer
+    write_action = Action.MANAGE_MEMBERS
+
+    def scoped_queryset(self) -> Any:
+        return selectors.memberships_for(self.access)
+
+    @extend_schema(request=MembershipAddSerializer, responses={201: MembershipSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        payload = MembershipAddSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        membership = service_call(services.membership_add, organisation=self.access.organisation,
+                                  actor=request.user, **payload.validated_data)
+        return Response(MembershipSerializer(membership).data, status=201)
+
+    def perform_update(self, serializer: MembershipSerializer) -> None:
+        serializer.instance = service_call(services.membership_update, membership=serializer.instance,
+                                           role=serializer.validated_data.get("role", serializer.instance.role),
+                                           actor=self.request.user)
+
+    def perform_destroy(self, instance: Any) -> None:
+        service_call(services.membership_delete, membership=instance, actor=self.request.user)
+
+
+@extend_schema(parameters=[OpenApiParameter(name, OpenApiTypes.STR) for name in
+                           ("action", "object_type", "object_id", "actor", "since", "until")])
+class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganisationViewSet):
+    """The organisation's audit trail, newest first; filter by action, object, actor, dates (YYYY-MM-DD)."""
+
+    queryset = AuditEvent.objects.none()
+    serializer_class = AuditEventSerializer
+    write_action = _READ_ONLY
+    lookup_field = "sequence"
+
+    def scoped_queryset(self) -> Any:
+        params = self.request.query_params
+        return selectors.audit_events_for(self.access, **{name: params.get(name, "") for name in
+                                                          ("action", "object_type", "object_id", "actor", "since",
+                                                           "until")})

@@ -1,0 +1,15 @@
+from robustness.models.runs import (
+    AlertKind,
+    AnchorAnalysis,
+    EvaluationRun,
+    EvaluationShard,
+    LeasedJob,
+    RetrainingRun,
+    RobustnessAlert,
+    RobustnessRun,
+    RunStatus,
+    RunTrigger,
+)
+
+__all__ = ["AlertKind", "AnchorAnalysis", "EvaluationRun", "EvaluationShard", "LeasedJob", "RetrainingRun",
+           "RobustnessAlert", "RobustnessRun", "RunStatus", "RunTrigger"]

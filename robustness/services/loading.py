@@ -1,0 +1,129 @@
+"""Rows → engine objects: the model version's classifier and the run's dataset.
+
+The only place (with the other modules of this package) where database rows meet the
+engine. Every bad input surfaces as an `EngineError` with a message fit for the run page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from governance.models.registry import Dataset, ModelVersion
+from robustness.engine.checkpoints import sha256_file
+from robustness.engine.classifier import DEFAULT_TEMPLATES, ZeroShotClassifier
+from robustness.engine.data import ImageDataset, load_image_zip, subset, validate_dataset_for_model
+from robustness.engine.errors import CheckpointError, DatasetError
+from robustness.engine.models import LoadedClip, ModelSpec, load_clip
+
+# Built-in data the platform makes itself (no downloads): the synthetic benchmark and digits.
+BUILTIN_DATASETS = {
+    "synthetic-held-out": "Synthetic shapes: held-out colour-shape compositions (test split)",
+    "synthetic-seen": "Synthetic shapes: compositions seen in pretraining (test split)",
+    "synthetic-train": "Synthetic shapes: seen compositions (train split, for retraining)",
+    "digits": "Handwritten digits (scikit-learn, 8x8 upscaled)",
+}
+SYNTHETIC_PER_CLASS = 24
+
+
+@dataclass(frozen=True)
+class LoadedData:
+    dataset: ImageDataset
+    name: str
+    sha256: str
+
+
+def model_spec_for(version: ModelVersion) -> tuple[ModelSpec, str]:
+    """The engine spec of a version and the SHA-256 of its weights ("" for a cached tag)."""
+    if version.checkpoint:
+        path = version.checkpoint.path
+        if not Path(path).is_file():
+            raise CheckpointError(f"the checkpoint file of {version} is missing from storage")
+        digest = sha256_file(path)
+        if version.checkpoint_sha256 and digest != version.checkpoint_sha256:
+            raise CheckpointError("the stored checkpoint no longer matches the SHA-256 recorded at upload "
+                                  f"({version.checkpoint_sha256[:12]}… recorded, {digest[:12]}… found)")
+        return ModelSpec(version.architecture, path, version.model_config), digest
+    return ModelSpec(version.architecture, version.pretrained_tag or None, version.model_config), ""
+
+
+def clip_load(version: ModelVersion, device: str) -> tuple[LoadedClip, str]:
+    spec, digest = model_spec_for(version)
+    return load_clip(spec, device=device), digest
+
+
+def classifier_build(loaded: LoadedClip, version: ModelVersion, class_names: tuple[str, ...]) -> ZeroShotClassifier:
+    templates = tuple(version.prompt_templates) or DEFAULT_TEMPLATES
+    try:
+        return ZeroShotClassifier.from_loaded(loaded, class_names, templates)
+    except ValueError as error:  # one class, or a template without a placeholder
+        raise DatasetError(str(error)) from error
+
+
+def data_load(*, dataset: Dataset | None, builtin: str, limit: int | None, seed: int) -> LoadedData:
+    """The dataset a run names (an uploaded zip row, or a built-in), subset to `limit` images."""
+    if dataset is not None:
+        loaded = _zip_load(dataset)
+        name = dataset.name
+        digest = dataset.sha256
+    elif builtin in BUILTIN_DATASETS:
+        loaded = _builtin_load(builtin)
+        name = builtin
+        digest = _tensor_sha256(loaded)
+    else:
+        raise DatasetError(f"unknown dataset {builtin!r}; built-ins are {', '.join(BUILTIN_DATASETS)}")
+    validate_dataset_for_model(loaded)
+    if limit is not None:
+        loaded = subset(loaded, limit, seed=seed)
+    return LoadedData(loaded, name, digest)
+
+
+def classes_check(data: ImageDataset, version: ModelVersion) -> tuple[str, ...]:
+    """The dataset's classes, which the version must know (zero-shot over those classes)."""
+    names = tuple(data.class_names)
+    known = set(version.class_names or ())
+    unknown = [name for name in names if known and name not in known]
+    if unknown:
+        raise DatasetError(f"the dataset's classes {unknown[:5]} are not among the model version's classes "
+                           f"{list(version.class_names)[:5]}…")
+    return names
+
+
+def _zip_load(dataset: Dataset) -> ImageDataset:
+    if not dataset.file:
+        raise DatasetError(f"dataset {dataset.name!r} has no file (it was refused at validation)")
+    path = dataset.file.path
+    if dataset.sha256 and sha256_file(path) != dataset.sha256:
+        raise DatasetError(f"dataset {dataset.name!r} no longer matches the SHA-256 recorded at upload")
+    return load_image_zip(path)
+
+
+def _builtin_load(name: str) -> ImageDataset:
+    if name == "digits":
+        from robustness.engine.data import load_digits
+
+        return load_digits()
+    from robustness.engine import synthetic
+
+    spec = synthetic.SyntheticSpec()
+    compositions = (synthetic.held_out_compositions(spec) if name == "synthetic-held-out"
+                    else synthetic.seen_compositions(spec))
+    split = "train" if name == "synthetic-train" else "test"
+    generated = synthetic.generate_split(spec, split, compositions, SYNTHETIC_PER_CLASS).dataset
+    # Labels index all 36 compositions; renumber them 0..k-1 over the classes present.
+    full = synthetic.class_names()
+    present = [full.index(c.name) for c in compositions]
+    remap = torch.full((len(full),), -1, dtype=torch.int64)
+    remap[present] = torch.arange(len(present))
+    return ImageDataset(generated.pixels, remap[generated.labels], tuple(c.name for c in compositions))
+
+
+def _tensor_sha256(data: ImageDataset) -> str:
+    digest = hashlib.sha256()
+    digest.update(data.pixels.contiguous().numpy().tobytes())
+    digest.update(data.labels.contiguous().numpy().tobytes())
+    digest.update("\n".join(data.class_names).encode())
+    return digest.hexdigest()
