@@ -1,10 +1,13 @@
 # Anchorage: `make demo` runs the product on embedded defaults; `make test` runs the whole suite.
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
+# This machine's pip configuration lists local indexes; pip warns once per missing one.
+QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 SYSTEM_PACKAGES := chromium poppler-utils libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core redis-server
 export HF_HUB_OFFLINE := 1
 export PYTHONUNBUFFERED := 1
@@ -15,9 +18,9 @@ export PYTHONUNBUFFERED := 1
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Anchorage needs Python 3.11)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --disable-pip-version-check torch==2.14.1 torchvision==0.29.1
-	$(PIP) install --quiet --disable-pip-version-check -e ".[dev]"
-	$(PIP) install --quiet --disable-pip-version-check --no-deps torchattacks==3.5.1
+	$(PIP) install --quiet --disable-pip-version-check torch==2.14.1 torchvision==0.29.1 $(QUIET_PIP)
+	$(PIP) install --quiet --disable-pip-version-check -e ".[dev]" $(QUIET_PIP)
+	$(PIP) install --quiet --disable-pip-version-check --no-deps torchattacks==3.5.1 $(QUIET_PIP)
 	touch $(STAMP)
 
 # Debian packages: Chromium for the browser tests, poppler for PDF checks, HarfBuzz subsetting

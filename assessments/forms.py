@@ -14,7 +14,7 @@ from governance.models.tenancy import Organisation
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
-def _members(organisation: Organisation):  # noqa: ANN202 - a queryset of users
+def _members(organisation: Organisation):
     return get_user_model().objects.filter(memberships__organisation=organisation).order_by("username")
 
 
@@ -73,7 +73,7 @@ class EvidenceForm(OrganisationForm):
 
 class EvidenceVersionForm(forms.Form):
     file = forms.FileField(required=False)
-    url = forms.URLField(required=False, help_text="Or a link, instead of a file.")
+    url = forms.URLField(required=False, assume_scheme="https", help_text="Or a link, instead of a file.")
     effective_date = forms.DateField(required=False, widget=DATE)
     valid_until = forms.DateField(required=False, widget=DATE)
 

@@ -1,5 +1,121 @@
+"""Robustness REST endpoints at /api/v1/robustness/...: list, read, request, cancel, re-run.
+
+Every endpoint goes through governance.authz.OrganisationPermission: reads need READ, writes
+(POST: request, cancel, re-run) need RUN_ROBUSTNESS; querysets are the caller's organisation's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
+
+from governance.authz import OrganisationPermission, access_of
+from governance.models.registry import Dataset, ModelVersion
+from governance.permissions import Action
+from robustness import selectors
+from robustness.serializers import (
+    AnchorAnalysisSerializer,
+    EvaluationRunSerializer,
+    RetrainingRunSerializer,
+    RunRequestSerializer,
+)
+from robustness.services import requests
+
+
+def _errors(error: ValidationError) -> dict[str, Any]:
+    return error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
+
+
+class _RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [OrganisationPermission]
+    write_action = Action.RUN_ROBUSTNESS
+    kind = ""
+
+    def get_queryset(self) -> Any:
+        ai_system = self.request.query_params.get("ai_system")
+        return selectors.runs_of(access_of(self.request).organisation, self.kind,
+                                 ai_system_id=int(ai_system) if ai_system and ai_system.isdigit() else None)
+
+    def _submit(self, request: Request, make: Any) -> Response:
+        body = RunRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        organisation = access_of(request).organisation
+        version = ModelVersion.objects.filter(pk=body.validated_data["model_version"],
+                                              organisation=organisation).select_related("ai_system").first()
+        if version is None:
+            raise NotFound("No such model version.")
+        dataset = None
+        if body.validated_data.get("dataset"):
+            dataset = Dataset.objects.filter(pk=body.validated_data["dataset"], organisation=organisation).first()
+            if dataset is None:
+                raise NotFound("No such dataset.")
+        try:
+            run = make(version=version, dataset=dataset, data=body.validated_data)
+        except ValidationError as error:
+            raise serializers.ValidationError(_errors(error)) from None
+        return Response(self.get_serializer(run).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        try:
+            run = requests.run_cancel(run=self.get_object(), actor=request.user)
+        except ValidationError as error:
+            raise serializers.ValidationError(_errors(error)) from None
+        return Response(self.get_serializer(run).data)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def rerun(self, request: Request, pk: str | None = None) -> Response:
+        try:
+            run = requests.run_rerun(run=self.get_object(), actor=request.user)
+        except ValidationError as error:
+            raise serializers.ValidationError(_errors(error)) from None
+        return Response(self.get_serializer(run).data, status=status.HTTP_201_CREATED)
+
+
+class EvaluationRunViewSet(_RunViewSet):
+    kind = "evaluations"
+    serializer_class = EvaluationRunSerializer
+
+    @extend_schema(request=RunRequestSerializer, responses={201: EvaluationRunSerializer})
+    def create(self, request: Request) -> Response:
+        return self._submit(request, lambda version, dataset, data: requests.evaluation_run_request(
+            ai_system=version.ai_system, model_version=version, actor=request.user, config=data["config"],
+            dataset=dataset, shards=data["shards"]))
+
+
+class AnchorAnalysisViewSet(_RunViewSet):
+    kind = "anchor-analyses"
+    serializer_class = AnchorAnalysisSerializer
+
+    @extend_schema(request=RunRequestSerializer, responses={201: AnchorAnalysisSerializer})
+    def create(self, request: Request) -> Response:
+        return self._submit(request, lambda version, dataset, data: requests.anchor_analysis_request(
+            ai_system=version.ai_system, model_version=version, actor=request.user, config=data["config"]))
+
+
+class RetrainingRunViewSet(_RunViewSet):
+    kind = "retraining"
+    serializer_class = RetrainingRunSerializer
+
+    @extend_schema(request=RunRequestSerializer, responses={201: RetrainingRunSerializer})
+    def create(self, request: Request) -> Response:
+        return self._submit(request, lambda version, dataset, data: requests.retraining_run_request(
+            ai_system=version.ai_system, model_version=version, actor=request.user, config=data["config"],
+            training_dataset=dataset))
 
 
 def register(router: DefaultRouter) -> None:
     """Robustness viewsets join the router here."""
+    router.register("robustness/evaluations", EvaluationRunViewSet, basename="robustness-evaluation")
+    router.register("robustness/anchor-analyses", AnchorAnalysisViewSet, basename="robustness-anchor-analysis")
+    router.register("robustness/retraining-runs", RetrainingRunViewSet, basename="robustness-retraining")

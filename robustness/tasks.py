@@ -8,6 +8,8 @@ service. Bad input is terminal and says why; it is never retried.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from celery import shared_task
 
@@ -82,3 +84,76 @@ def dataset_validate(dataset_id: int) -> str:
     dataset_validation_finish(dataset_id=dataset_id, valid=valid, reason=reason, class_names=names,
                               image_count=count)
     return "valid" if valid else "invalid"
+
+
+# --- Robustness runs ------------------------------------------------------------------------------
+# Thin: take an id, call the service (which claims the row with a lease). Only named transient
+# errors are retried; the service has already turned bad input into a terminal failure.
+
+def _retry_transient(task: Any, body: Callable[[], str]) -> str:
+    from robustness.services.outcomes import TRANSIENT_ERRORS
+
+    try:
+        return body()
+    except TRANSIENT_ERRORS as error:
+        raise task.retry(exc=error, countdown=5) from error
+
+
+@shared_task(name="robustness.tasks.evaluation_run_execute", bind=True, acks_late=True, max_retries=5)
+def evaluation_run_execute(self: Any, run_id: int) -> str:
+    from robustness.services.evaluations import evaluation_run_execute as execute
+
+    return _retry_transient(self, lambda: execute(run_id=run_id))
+
+
+@shared_task(name="robustness.tasks.evaluation_shard_execute", bind=True, acks_late=True, max_retries=5)
+def evaluation_shard_execute(self: Any, shard_id: int) -> str:
+    from robustness.services.shards import evaluation_shard_execute as execute
+
+    return _retry_transient(self, lambda: execute(shard_id=shard_id))
+
+
+@shared_task(name="robustness.tasks.evaluation_run_merge", bind=True, acks_late=True, max_retries=5)
+def evaluation_run_merge(self: Any, shard_results: list[str] | None, run_id: int) -> str:
+    """The chord's callback (the last shard to finish also merges: whichever comes first wins)."""
+    from robustness.services.shards import evaluation_shards_merge
+
+    return _retry_transient(self, lambda: evaluation_shards_merge(run_id=run_id))
+
+
+@shared_task(name="robustness.tasks.anchor_analysis_execute", bind=True, acks_late=True, max_retries=5)
+def anchor_analysis_execute(self: Any, analysis_id: int) -> str:
+    from robustness.services.anchor_analyses import anchor_analysis_execute as execute
+
+    return _retry_transient(self, lambda: execute(analysis_id=analysis_id))
+
+
+@shared_task(name="robustness.tasks.retraining_run_execute", bind=True, acks_late=True, max_retries=5)
+def retraining_run_execute(self: Any, run_id: int) -> str:
+    from robustness.services.retraining import retraining_run_execute as execute
+
+    return _retry_transient(self, lambda: execute(run_id=run_id))
+
+
+@shared_task(name="robustness.tasks.runs_reap_expired_leases", acks_late=True)
+def runs_reap_expired_leases() -> int:
+    """Beat: re-enqueue runs whose worker died (the server-less broker never redelivers)."""
+    from robustness.services.maintenance import runs_reap_expired_leases as reap
+
+    return reap()
+
+
+@shared_task(name="robustness.tasks.evaluations_schedule_periodic", acks_late=True)
+def evaluations_schedule_periodic() -> int:
+    """Beat: re-evaluate each AI system whose review frequency has come round."""
+    from robustness.services.maintenance import evaluations_schedule_periodic as schedule
+
+    return schedule()
+
+
+@shared_task(name="robustness.tasks.demo_prepare", bind=True, acks_late=True, max_retries=3)
+def demo_prepare(self: Any, organisation_id: int) -> str:
+    """Build (or reuse) the demo model on this worker, register it, request the demo runs."""
+    from robustness.services.demo import demo_prepare as prepare
+
+    return _retry_transient(self, lambda: prepare(organisation_id=organisation_id))

@@ -56,7 +56,8 @@ def line_chart_svg(*, title: str, labels: Sequence[str], series: Sequence[Series
         parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in coordinates)
         legend_y = TOP + 14 * number + 8
         parts.append(f'<rect x="{WIDTH - RIGHT + 10}" y="{legend_y - 8}" width="10" height="10" fill="{colour}"/>')
-        parts.append(f'<text x="{WIDTH - RIGHT + 24}" y="{legend_y + 1}" font-size="10">{escape(item.name[:18])}</text>')
+        parts.append(f'<text x="{WIDTH - RIGHT + 24}" y="{legend_y + 1}" font-size="10">'
+                     f'{escape(item.name[:18])}</text>')
     for label, minimum in thresholds:
         if label in index_of:
             x, y = _x(index_of[label], len(labels)), _y(minimum)
@@ -89,9 +90,10 @@ def _svg(parts: list[str], title: str) -> str:
 
 def accuracy_vs_epsilon_svg(summary: RobustnessSummary) -> str:
     """Robust accuracy against ε, one line per attack, clean accuracy as ε = 0, thresholds dashed."""
-    labels = ["0"] + sorted({p.epsilon_label for p in summary.points}, key=lambda label: _eps_sort(summary, label))
-    series = [Series(attack, ([("0", summary.clean_accuracy)] if summary.clean_accuracy is not None else [])
-                     + [(p.epsilon_label, p.robust_accuracy) for p in summary.points if p.attack == attack])
+    labels = ["0", *sorted({p.epsilon_label for p in summary.points}, key=lambda label: _eps_sort(summary, label))]
+    clean = [("0", summary.clean_accuracy)] if summary.clean_accuracy is not None else []
+    series = [Series(attack, [*clean, *((p.epsilon_label, p.robust_accuracy) for p in summary.points
+                                        if p.attack == attack)])
               for attack in sorted({p.attack for p in summary.points})]
     return line_chart_svg(title=f"Robust accuracy vs ε — {summary.model_version}", labels=labels, series=series,
                           thresholds=[(c.epsilon_label, c.minimum) for c in summary.checks])

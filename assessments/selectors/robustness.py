@@ -44,6 +44,7 @@ class RobustnessSummary:
     sha256: str
     evidence_title: str
     ai_system_id: int | None
+    ai_system_name: str
     model_version: str
     dataset: str
     n_examples: int | None
@@ -130,7 +131,8 @@ def record_points(record: Mapping[str, Any]) -> tuple[AttackPoint, ...]:
     return tuple(sorted(points, key=lambda p: (p.attack, p.epsilon)))
 
 
-def threshold_checks(points: Iterable[AttackPoint], thresholds: Iterable[Mapping[str, Any]]) -> tuple[ThresholdCheck, ...]:
+def threshold_checks(points: Iterable[AttackPoint],
+                     thresholds: Iterable[Mapping[str, Any]]) -> tuple[ThresholdCheck, ...]:
     points = list(points)
     checks = []
     for threshold in thresholds or []:
@@ -163,6 +165,7 @@ def robustness_summary_get(version: EvidenceVersion, *, thresholds: Iterable[Map
     return RobustnessSummary(
         version_id=version.pk, sha256=version.sha256, evidence_title=version.evidence.title,
         ai_system_id=version.evidence.ai_system_id, model_version=model_version,
+        ai_system_name=version.evidence.ai_system.name if version.evidence.ai_system_id else "",
         dataset=str(record.get("dataset", "")), n_examples=n_examples if isinstance(n_examples, int) else None,
         clean_accuracy=clean, points=points, checks=threshold_checks(points, thresholds))
 

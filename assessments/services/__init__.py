@@ -43,7 +43,8 @@ from assessments.services.reports import report_generate, report_request
 
 __all__ = [
     "AssessmentLockedError", "ServiceError", "action_create", "action_update", "assessment_approve",
-    "assessment_create", "assessment_lock", "assessment_return_to_draft", "assessment_submit_for_review", "assessment_update",
+    "assessment_create", "assessment_lock", "assessment_return_to_draft", "assessment_submit_for_review",
+    "assessment_update",
     "engagement_assessments_set", "engagement_create", "evidence_attach_to_requirements", "evidence_create",
     "evidence_expiry_run", "evidence_version_add", "finding_create", "finding_update", "phase_update",
     "report_generate", "report_request", "requirement_result_review", "requirement_result_update",

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import models, transaction
@@ -71,6 +72,8 @@ def evidence_version_add(*, evidence: Evidence, actor: Actor, file: File | None 
     if file is not None:
         name = (filename or getattr(file, "name", "") or "evidence.bin").rsplit("/", 1)[-1]
         version.sha256, version.size = file_sha256(file)
+        if version.size > settings.MAX_UPLOAD_BYTES:
+            raise ServiceError(f"The file is larger than the {settings.MAX_UPLOAD_BYTES} bytes allowed.")
         version.filename = name
         version.content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
         version.file.save(name, file, save=False)

@@ -15,6 +15,7 @@ from assessments.services.common import Actor, ServiceError, same_organisation, 
 from governance.audit import audit_diff, audit_event_record, audit_snapshot
 from governance.models.audit import AuditAction
 from governance.models.tenancy import Organisation
+from governance.selectors import model_versions_missing_robustness_term
 
 
 @transaction.atomic
@@ -78,11 +79,7 @@ def finding_update(*, finding: Finding, actor: Actor, requirements: Iterable[mod
 
 
 def findings_raise_for_missing_robustness_terms(*, organisation: Organisation, actor: Actor) -> list[Finding]:
-    """High-risk systems whose model versions train without a robustness term each get one finding (once)."""
-    try:
-        from governance.selectors import model_versions_missing_robustness_term  # type: ignore[attr-defined]
-    except ImportError:  # the governance selector is optional: without it there is nothing to raise
-        return []
+    """Each version of a high-risk system trained without a robustness term gets one finding (once)."""
     raised: list[Finding] = []
     for model_version in model_versions_missing_robustness_term(organisation):
         key = f"missing-robustness-term:{model_version.pk}"
@@ -92,6 +89,7 @@ def findings_raise_for_missing_robustness_terms(*, organisation: Organisation, a
             organisation=organisation, actor=actor, source="rule", severity=FindingSeverity.HIGH,
             ai_system=model_version.ai_system,
             title=f"No adversarial-robustness term in the training objective of {model_version}",
-            description="A high-risk system's training objective has no robustness term (EU AI Act Art 15(4)-(5)).",
+            description="A high-risk system's training objective has no robustness term "
+                        "(EU AI Act Art 15(4)-(5); NIST AI RMF MEASURE 2.7).",
             metadata={"rule_key": key, "model_version": model_version.pk}))
     return raised

@@ -72,7 +72,7 @@ class AssessmentViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retri
         assessment = assessment_update(assessment=self.get_object(), actor=request.user, **data.validated_data)
         return Response(s.AssessmentSerializer(assessment).data)
 
-    def _transition(self, service, request: Request) -> Response:  # noqa: ANN001
+    def _transition(self, service, request: Request) -> Response:
         assessment = service(assessment=self.get_object(), actor=request.user)
         return Response(s.AssessmentSerializer(assessment).data)
 

@@ -24,7 +24,7 @@ def member_users(ids: Iterable[int] | None, request: Request) -> list | None:
     return users
 
 
-def member_user(pk: int | None, request: Request):  # noqa: ANN201 - a user or None
+def member_user(pk: int | None, request: Request):
     if pk is None:
         return None
     return member_users([pk], request)[0]
@@ -37,7 +37,7 @@ def download(content: bytes, *, filename: str, content_type: str) -> HttpRespons
     return response
 
 
-def file_download(field_file, *, filename: str, content_type: str, sha256: str) -> FileResponse:  # noqa: ANN001
+def file_download(field_file, *, filename: str, content_type: str, sha256: str) -> FileResponse:
     response = FileResponse(field_file.open("rb"), as_attachment=True, filename=filename, content_type=content_type)
     response["X-Content-SHA256"] = sha256
     response["X-Content-Type-Options"] = "nosniff"

@@ -91,7 +91,7 @@ class VerifyViewSet(OrganisationViewSet):
     parser_classes = [MultiPartParser, FormParser]
     write_action = Action.VERIFY
 
-    def get_queryset(self):  # noqa: ANN201 - nothing to list
+    def get_queryset(self):
         return EvidenceVersion.objects.none()
 
     @extend_schema(request={"multipart/form-data": s.VerifySerializer}, responses=s.VerifyResultSerializer)

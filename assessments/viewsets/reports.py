@@ -50,7 +50,7 @@ class DashboardViewSet(OrganisationViewSet):
 
     write_action = None
 
-    def get_queryset(self):  # noqa: ANN201
+    def get_queryset(self):
         return Report.objects.none()
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})

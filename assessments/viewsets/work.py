@@ -133,7 +133,7 @@ class ActionViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveM
     write_action = Permission.EDIT_ENGAGEMENTS
     filters = ACTION_FILTERS
 
-    def get_queryset(self):  # noqa: ANN201
+    def get_queryset(self):
         queryset = super().get_queryset()
         if self.action == "list" and self.request.query_params.get("overdue") in ("1", "true"):
             queryset = queryset.filter(status__in=OPEN_ACTION_STATUSES, due_date__lt=timezone.localdate())

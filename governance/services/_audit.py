@@ -23,10 +23,15 @@ def record_create(instance: models.Model, *, actor: Actor, m2m: tuple[str, ...] 
                        instance=instance, changes=snapshot(instance, m2m=m2m))
 
 
+# Bookkeeping timestamps move on every save; they are not a change of state.
+UNRECORDED_FIELDS = frozenset({"updated_at"})
+
+
 def record_update(instance: models.Model, before: dict[str, Any], *, actor: Actor,
                   m2m: tuple[str, ...] = ()) -> None:
     """Record the fields that changed; an update that changed nothing writes no event."""
-    changes = audit_diff(before, snapshot(instance, m2m=m2m))
+    changes = {key: value for key, value in audit_diff(before, snapshot(instance, m2m=m2m)).items()
+               if key not in UNRECORDED_FIELDS}
     if changes:
         audit_event_record(organisation=instance.organisation, actor=actor, action=AuditAction.UPDATE,
                            instance=instance, changes=changes)

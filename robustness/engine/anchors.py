@@ -9,8 +9,8 @@ fitted on the training classes and applied unchanged to new classes.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 from torch import Tensor
@@ -37,9 +37,12 @@ class AnchorDiagnostics:
 
     def summary(self) -> dict[str, object]:
         """Small JSON-ready form for records (no full matrix)."""
-        return {"n_classes": len(self.class_names), "mean_off_diagonal": self.mean_off_diagonal,
-                "max_off_diagonal": self.max_off_diagonal,
-                "most_confusable": [[p.first_name, p.second_name, p.cosine_similarity] for p in self.most_confusable]}
+        return {
+            "n_classes": len(self.class_names),
+            "mean_off_diagonal": self.mean_off_diagonal,
+            "max_off_diagonal": self.max_off_diagonal,
+            "most_confusable": [[p.first_name, p.second_name, p.cosine_similarity] for p in self.most_confusable],
+        }
 
 
 def anchor_diagnostics(anchors: Tensor, class_names: Sequence[str] | None = None, top_k: int = 5) -> AnchorDiagnostics:
@@ -52,10 +55,17 @@ def anchor_diagnostics(anchors: Tensor, class_names: Sequence[str] | None = None
     rows, cols = torch.triu_indices(len(names), len(names), offset=1)
     off = similarity[rows, cols]
     order = torch.argsort(off, descending=True, stable=True)[:top_k]
-    pairs = tuple(ConfusablePair(int(rows[i]), int(cols[i]), names[int(rows[i])], names[int(cols[i])],
-                                 float(off[i])) for i in order)
-    return AnchorDiagnostics(names, tuple(tuple(float(v) for v in row) for row in similarity.tolist()),
-                             float(off.mean()), float(off.max()), pairs)
+    pairs = tuple(
+        ConfusablePair(int(rows[i]), int(cols[i]), names[int(rows[i])], names[int(cols[i])], float(off[i]))
+        for i in order
+    )
+    return AnchorDiagnostics(
+        names,
+        tuple(tuple(float(v) for v in row) for row in similarity.tolist()),
+        float(off.mean()),
+        float(off.max()),
+        pairs,
+    )
 
 
 def givens_rotation_to_first_axis(direction: Tensor) -> Tensor:
@@ -122,8 +132,10 @@ def fit_anchor_expansion(train_anchors: Tensor) -> AnchorExpansion:
     theta_max = float(torch.arccos(rotated[:, 0].min().clamp(-1.0, 1.0)))
     factor = (math.pi / 2) / theta_max if theta_max > 0 else float("inf")
     if factor <= 1.0:
-        reason = (f"the farthest training anchor is already {math.degrees(theta_max):.1f}° from the mean (≥ 90°); "
-                  f"expansion would shrink angles (k = {factor:.3f}), so the anchors are left as they are")
+        reason = (
+            f"the farthest training anchor is already {math.degrees(theta_max):.1f}° from the mean (≥ 90°); "
+            f"expansion would shrink angles (k = {factor:.3f}), so the anchors are left as they are"
+        )
         return AnchorExpansion(mean, rotation, theta_max, factor, False, reason)
     if not math.isfinite(factor):
         return AnchorExpansion(mean, rotation, theta_max, factor, False, "all training anchors coincide")
@@ -148,15 +160,26 @@ class ExpansionReport:
         def part(d: AnchorDiagnostics | None) -> dict[str, object] | None:
             return None if d is None else d.summary()
 
-        return {"factor": self.factor, "theta_max_degrees": self.theta_max_degrees, "applied": self.applied,
-                "reason": self.reason, "train_before": part(self.train_before),
-                "train_after": part(self.train_after), "target_before": part(self.target_before),
-                "target_after": part(self.target_after)}
+        return {
+            "factor": self.factor,
+            "theta_max_degrees": self.theta_max_degrees,
+            "applied": self.applied,
+            "reason": self.reason,
+            "train_before": part(self.train_before),
+            "train_after": part(self.train_after),
+            "target_before": part(self.target_before),
+            "target_after": part(self.target_after),
+        }
 
 
-def expand_anchors(train_anchors: Tensor, target_anchors: Tensor | None = None, *,
-                   train_names: Sequence[str] | None = None, target_names: Sequence[str] | None = None,
-                   top_k: int = 5) -> tuple[AnchorExpansion, ExpansionReport]:
+def expand_anchors(
+    train_anchors: Tensor,
+    target_anchors: Tensor | None = None,
+    *,
+    train_names: Sequence[str] | None = None,
+    target_names: Sequence[str] | None = None,
+    top_k: int = 5,
+) -> tuple[AnchorExpansion, ExpansionReport]:
     """Fit on `train_anchors`, apply to both sets, and report similarities before/after."""
     expansion = fit_anchor_expansion(train_anchors)
     target_before = target_after = None
@@ -164,8 +187,13 @@ def expand_anchors(train_anchors: Tensor, target_anchors: Tensor | None = None, 
         target_before = anchor_diagnostics(target_anchors, target_names, top_k)
         target_after = anchor_diagnostics(expansion.apply(target_anchors), target_names, top_k)
     report = ExpansionReport(
-        expansion.factor, math.degrees(expansion.theta_max), expansion.applied, expansion.reason,
+        expansion.factor,
+        math.degrees(expansion.theta_max),
+        expansion.applied,
+        expansion.reason,
         anchor_diagnostics(train_anchors, train_names, top_k),
-        anchor_diagnostics(expansion.apply(train_anchors), train_names, top_k), target_before, target_after,
+        anchor_diagnostics(expansion.apply(train_anchors), train_names, top_k),
+        target_before,
+        target_after,
     )
     return expansion, report

@@ -20,8 +20,8 @@ from typing import Literal
 import numpy as np
 import torch
 import torchattacks
-from torchattacks.attack import Attack
 from torch import Tensor, nn
+from torchattacks.attack import Attack
 
 from robustness.engine.errors import EngineError
 
@@ -171,10 +171,10 @@ def parse_epsilon(text: str | float) -> float:
 
 
 def format_epsilon(eps: float) -> str:
-    """"4/255" where ε·255 is (nearly) whole, else the decimal fraction."""
+    """ "4/255" where ε·255 is (nearly) whole, else the decimal fraction."""
     k = eps * 255.0
     if abs(k - round(k)) < 1e-6:
-        return f"{int(round(k))}/255"
+        return f"{round(k)}/255"
     return f"{eps:.6g}"
 
 
@@ -195,8 +195,9 @@ class CWLinf(Attack):
     pushed until the wrong class leads by κ. torchattacks' `CW` is the L2 attack instead.
     """
 
-    def __init__(self, model: nn.Module, eps: float, alpha: float, steps: int, kappa: float = 50.0,
-                 random_start: bool = True) -> None:
+    def __init__(
+        self, model: nn.Module, eps: float, alpha: float, steps: int, kappa: float = 50.0, random_start: bool = True
+    ) -> None:
         super().__init__("CWLinf", model)
         self.eps, self.alpha, self.steps, self.kappa, self.random_start = eps, alpha, steps, kappa, random_start
         self.supported_mode = ["default"]
@@ -233,14 +234,14 @@ def build_attack(model: nn.Module, spec: AttackSpec, eps: float, n_classes: int,
         attack = torchattacks.PGDL2(model, eps=eps, alpha=alpha, steps=spec.steps, random_start=spec.random_start)
     elif spec.kind == "cw-linf":
         assert alpha is not None
-        attack = CWLinf(model, eps=eps, alpha=alpha, steps=spec.steps, kappa=spec.kappa,
-                        random_start=spec.random_start)
+        attack = CWLinf(model, eps=eps, alpha=alpha, steps=spec.steps, kappa=spec.kappa, random_start=spec.random_start)
     elif spec.kind == "apgd-ce":
         attack = torchattacks.APGD(model, norm=spec.norm, eps=eps, steps=spec.steps, loss="ce", seed=seed)
     elif spec.kind == "apgd-t":
         _require_three_classes(spec, n_classes)
-        attack = torchattacks.APGDT(model, norm=spec.norm, eps=eps, steps=spec.steps, seed=seed,
-                                    n_classes=min(n_classes, APGD_T_MAX_CLASSES))
+        attack = torchattacks.APGDT(
+            model, norm=spec.norm, eps=eps, steps=spec.steps, seed=seed, n_classes=min(n_classes, APGD_T_MAX_CLASSES)
+        )
     elif spec.kind == "autoattack":
         attack = _autoattack(model, spec, eps, n_classes, seed)
     else:
@@ -267,13 +268,15 @@ def _apgd_ensemble(model: nn.Module, spec: AttackSpec, eps: float, n_classes: in
     apgd_ce = torchattacks.APGD(model, norm=spec.norm, eps=eps, steps=spec.steps, loss="ce", seed=seed)
     if n_classes < 3:
         return apgd_ce
-    apgd_t = torchattacks.APGDT(model, norm=spec.norm, eps=eps, steps=spec.steps, seed=seed,
-                                n_classes=min(n_classes, APGD_T_MAX_CLASSES))
+    apgd_t = torchattacks.APGDT(
+        model, norm=spec.norm, eps=eps, steps=spec.steps, seed=seed, n_classes=min(n_classes, APGD_T_MAX_CLASSES)
+    )
     return torchattacks.MultiAttack([apgd_ce, apgd_t])
 
 
-def run_attack(model: nn.Module, images: Tensor, labels: Tensor, spec: AttackSpec, eps: float, *,
-               n_classes: int, seed: int) -> Tensor:
+def run_attack(
+    model: nn.Module, images: Tensor, labels: Tensor, spec: AttackSpec, eps: float, *, n_classes: int, seed: int
+) -> Tensor:
     """Adversarial images for one batch: (N,3,H,W) in [0,1] → same shape, inside the ε-ball and [0,1].
 
     Runs in fp32 with autocast off and gradients on (callers may be under no_grad), with the
@@ -304,8 +307,9 @@ def assert_in_ball(adversarial: Tensor, images: Tensor, eps: float, norm: Norm) 
     worst = float(size.max()) if size.numel() else 0.0
     # fp32 rounding of (x + δ) − x is ~1e-7; L2 norms also carry a relative error.
     assert worst <= eps * (1 + 1e-5) + BALL_TOLERANCE, f"perturbation {worst} exceeds ε={eps} ({norm})"
-    assert float(adversarial.min()) >= -BALL_TOLERANCE and float(adversarial.max()) <= 1 + BALL_TOLERANCE, \
+    assert float(adversarial.min()) >= -BALL_TOLERANCE and float(adversarial.max()) <= 1 + BALL_TOLERANCE, (
         "adversarial images left [0, 1]"
+    )
 
 
 def with_steps(spec: AttackSpec, steps: int) -> AttackSpec:

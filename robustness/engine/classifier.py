@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from robustness.engine.models import LoadedClip, Tokenizer
+from robustness.engine.models import ClipModel, LoadedClip, Tokenizer
 
 DEFAULT_LOGIT_SCALE = 100.0
 DEFAULT_TEMPLATES = ("a photo of a {c}.",)
@@ -30,7 +30,7 @@ def format_prompt(template: str, class_name: str) -> str:
 
 @torch.no_grad()
 def build_text_anchors(
-    model: nn.Module, tokenizer: Tokenizer, class_names: Sequence[str], templates: Sequence[str]
+    model: ClipModel, tokenizer: Tokenizer, class_names: Sequence[str], templates: Sequence[str]
 ) -> Tensor:
     """Class text anchors (C, D), unit norm, fp32.
 
@@ -61,7 +61,7 @@ class ZeroShotClassifier(nn.Module):
 
     def __init__(
         self,
-        clip_model: nn.Module,
+        clip_model: ClipModel,
         tokenizer: Tokenizer,
         class_names: Sequence[str],
         templates: Sequence[str],

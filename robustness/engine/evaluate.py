@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -32,7 +33,7 @@ class EvaluationResult:
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
-    """"auto"/None → cuda where available, else cpu."""
+    """ "auto"/None → cuda where available, else cpu."""
     if device is None or str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
@@ -42,12 +43,24 @@ def number_of_batches(n_examples: int, batch_size: int) -> int:
     return math.ceil(n_examples / batch_size)
 
 
-def evaluate(classifier: nn.Module, dataset: Dataset[Any], *, attacks: Sequence[AttackSpec],
-             epsilons: Sequence[float], n_examples: int | None = None, batch_size: int = 64, seed: int = 0,
-             device: str | torch.device | None = "auto", progress: ProgressCallback | None = None,
-             should_cancel: ShouldCancel | None = None, start_batch: int = 0, end_batch: int | None = None,
-             class_names: Sequence[str] | None = None, dataset_name: str = "dataset",
-             anchor_diagnostics: dict[str, Any] | None = None) -> EvaluationResult:
+def evaluate(
+    classifier: nn.Module,
+    dataset: Dataset[Any],
+    *,
+    attacks: Sequence[AttackSpec],
+    epsilons: Sequence[float],
+    n_examples: int | None = None,
+    batch_size: int = 64,
+    seed: int = 0,
+    device: str | torch.device | None = "auto",
+    progress: ProgressCallback | None = None,
+    should_cancel: ShouldCancel | None = None,
+    start_batch: int = 0,
+    end_batch: int | None = None,
+    class_names: Sequence[str] | None = None,
+    dataset_name: str = "dataset",
+    anchor_diagnostics: dict[str, Any] | None = None,
+) -> EvaluationResult:
     """Evaluate batches [start_batch, end_batch) and return their counts plus a record.
 
     classifier: x (N,3,H,W) in [0,1] → logits (N,C). dataset yields (image (3,H,W) in [0,1],
@@ -55,30 +68,74 @@ def evaluate(classifier: nn.Module, dataset: Dataset[Any], *, attacks: Sequence[
     `record_from_partial` for the whole run.
     """
     target = resolve_device(device)
-    partial = evaluate_partial(classifier, dataset, attacks=attacks, epsilons=epsilons, n_examples=n_examples,
-                               batch_size=batch_size, seed=seed, device=target, progress=progress,
-                               should_cancel=should_cancel, start_batch=start_batch, end_batch=end_batch)
+    partial = evaluate_partial(
+        classifier,
+        dataset,
+        attacks=attacks,
+        epsilons=epsilons,
+        n_examples=n_examples,
+        batch_size=batch_size,
+        seed=seed,
+        device=target,
+        progress=progress,
+        should_cancel=should_cancel,
+        start_batch=start_batch,
+        end_batch=end_batch,
+    )
     names = tuple(class_names) if class_names is not None else _class_names(classifier, dataset, partial.n_classes)
-    record = record_from_partial(partial, attacks=attacks, class_names=names, dataset_name=dataset_name, seed=seed,
-                                 batch_size=batch_size, device=target, anchor_diagnostics=anchor_diagnostics)
+    record = record_from_partial(
+        partial,
+        attacks=attacks,
+        class_names=names,
+        dataset_name=dataset_name,
+        seed=seed,
+        batch_size=batch_size,
+        device=target,
+        anchor_diagnostics=anchor_diagnostics,
+    )
     return EvaluationResult(partial, record)
 
 
-def record_from_partial(partial: EvaluationPartial, *, attacks: Sequence[AttackSpec], class_names: Sequence[str],
-                        dataset_name: str, seed: int, batch_size: int, device: str | torch.device,
-                        anchor_diagnostics: dict[str, Any] | None = None) -> RobustnessRecord:
+def record_from_partial(
+    partial: EvaluationPartial,
+    *,
+    attacks: Sequence[AttackSpec],
+    class_names: Sequence[str],
+    dataset_name: str,
+    seed: int,
+    batch_size: int,
+    device: str | torch.device,
+    anchor_diagnostics: dict[str, Any] | None = None,
+) -> RobustnessRecord:
     """The record for (merged) counts."""
     info = {spec.name: AttackInfo(spec.describe(partial.n_classes), spec.library(), spec.norm) for spec in attacks}
-    return build_record(partial, attacks=info, dataset=dataset_name, class_names=tuple(class_names), seed=seed,
-                        batch_size=batch_size, device=_device_label(torch.device(device)),
-                        anchor_diagnostics=anchor_diagnostics)
+    return build_record(
+        partial,
+        attacks=info,
+        dataset=dataset_name,
+        class_names=tuple(class_names),
+        seed=seed,
+        batch_size=batch_size,
+        device=_device_label(torch.device(device)),
+        anchor_diagnostics=anchor_diagnostics,
+    )
 
 
-def evaluate_partial(classifier: nn.Module, dataset: Dataset[Any], *, attacks: Sequence[AttackSpec],
-                     epsilons: Sequence[float], n_examples: int | None, batch_size: int, seed: int,
-                     device: torch.device, progress: ProgressCallback | None = None,
-                     should_cancel: ShouldCancel | None = None, start_batch: int = 0,
-                     end_batch: int | None = None) -> EvaluationPartial:
+def evaluate_partial(
+    classifier: nn.Module,
+    dataset: Dataset[Any],
+    *,
+    attacks: Sequence[AttackSpec],
+    epsilons: Sequence[float],
+    n_examples: int | None,
+    batch_size: int,
+    seed: int,
+    device: torch.device,
+    progress: ProgressCallback | None = None,
+    should_cancel: ShouldCancel | None = None,
+    start_batch: int = 0,
+    end_batch: int | None = None,
+) -> EvaluationPartial:
     """Counts for batches [start_batch, end_batch); raises `EvaluationCancelled` (with the
     counts so far in `.partial`) when `should_cancel()` turns true between batches."""
     n = _checked_size(dataset, n_examples, batch_size, attacks, epsilons)
@@ -98,31 +155,51 @@ def evaluate_partial(classifier: nn.Module, dataset: Dataset[Any], *, attacks: S
             if should_cancel is not None and should_cancel():
                 raise EvaluationCancelled(f"evaluation cancelled before batch {batch}", partial)
             images, labels = _load_batch(dataset, batch, batch_size, n, device, n_classes)
-            partial = partial.merge(_evaluate_batch(classifier, images, labels, batch, attacks, epsilons,
-                                                    n_classes, seed))
+            partial = partial.merge(
+                _evaluate_batch(classifier, images, labels, batch, attacks, epsilons, n_classes, seed)
+            )
             if progress is not None:
                 progress(index + 1, end - start_batch, f"batch {batch + 1}/{total_batches}", clock.eta(index + 1))
     return partial
 
 
-def _evaluate_batch(classifier: nn.Module, images: Tensor, labels: Tensor, batch: int,
-                    attacks: Sequence[AttackSpec], epsilons: Sequence[float], n_classes: int,
-                    seed: int) -> EvaluationPartial:
+def _evaluate_batch(
+    classifier: nn.Module,
+    images: Tensor,
+    labels: Tensor,
+    batch: int,
+    attacks: Sequence[AttackSpec],
+    epsilons: Sequence[float],
+    n_classes: int,
+    seed: int,
+) -> EvaluationPartial:
     with torch.no_grad():
         clean_hit = classifier(images).argmax(1) == labels
     counts = []
     for spec in attacks:
         for eps in epsilons:
-            adversarial = run_attack(classifier, images, labels, spec, float(eps), n_classes=n_classes,
-                                     seed=batch_seed(seed, batch))
+            adversarial = run_attack(
+                classifier, images, labels, spec, float(eps), n_classes=n_classes, seed=batch_seed(seed, batch)
+            )
             with torch.no_grad():
                 adversarial_hit = classifier(adversarial).argmax(1) == labels
             robust = clean_hit & adversarial_hit
-            counts.append(AttackCounts(spec.name, float(eps), _per_class(robust, labels, n_classes),
-                                       int((clean_hit & ~adversarial_hit).sum())))
+            counts.append(
+                AttackCounts(
+                    spec.name,
+                    float(eps),
+                    _per_class(robust, labels, n_classes),
+                    int((clean_hit & ~adversarial_hit).sum()),
+                )
+            )
     ones = torch.ones_like(clean_hit)
-    return EvaluationPartial(n_classes, (batch,), _per_class(ones, labels, n_classes),
-                             _per_class(clean_hit, labels, n_classes), tuple(counts))
+    return EvaluationPartial(
+        n_classes,
+        (batch,),
+        _per_class(ones, labels, n_classes),
+        _per_class(clean_hit, labels, n_classes),
+        tuple(counts),
+    )
 
 
 def _per_class(hits: Tensor, labels: Tensor, n_classes: int) -> tuple[int, ...]:
@@ -130,8 +207,9 @@ def _per_class(hits: Tensor, labels: Tensor, n_classes: int) -> tuple[int, ...]:
     return tuple(int(v) for v in counts.tolist())
 
 
-def _load_batch(dataset: Dataset[Any], batch: int, batch_size: int, n: int, device: torch.device,
-                n_classes: int) -> tuple[Tensor, Tensor]:
+def _load_batch(
+    dataset: Dataset[Any], batch: int, batch_size: int, n: int, device: torch.device, n_classes: int
+) -> tuple[Tensor, Tensor]:
     indices = range(batch * batch_size, min((batch + 1) * batch_size, n))
     items = [dataset[i] for i in indices]
     images = torch.stack([torch.as_tensor(item[0], dtype=torch.float32) for item in items]).to(device)
@@ -162,8 +240,13 @@ def _evaluation_mode(classifier: nn.Module, device: torch.device) -> Iterator[No
         classifier.train(was_training)
 
 
-def _checked_size(dataset: Dataset[Any], n_examples: int | None, batch_size: int,
-                  attacks: Sequence[AttackSpec], epsilons: Sequence[float]) -> int:
+def _checked_size(
+    dataset: Dataset[Any],
+    n_examples: int | None,
+    batch_size: int,
+    attacks: Sequence[AttackSpec],
+    epsilons: Sequence[float],
+) -> int:
     available = len(dataset)  # type: ignore[arg-type]
     n = available if n_examples is None else n_examples
     if n < 1 or n > available:

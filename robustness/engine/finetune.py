@@ -12,12 +12,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-import os
 import random
 import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -26,6 +27,7 @@ from torch.utils.data import Dataset
 
 from robustness.engine import losses
 from robustness.engine.anchors import fit_anchor_expansion
+from robustness.engine.classifier import ZeroShotClassifier
 from robustness.engine.errors import EngineError
 from robustness.engine.progress import EtaClock, ProgressCallback, RetrainingCancelled, ShouldCancel
 from robustness.engine.retrain_io import RetrainCard, atomic_torch_save, load_training_state, write_outputs
@@ -106,11 +108,13 @@ class RetrainResult:
 
 def warmup_cosine(warmup_steps: int, total_steps: int) -> Callable[[int], float]:
     """LR multiplier: linear warm-up from 1/warmup to 1, then cosine to 0 at total_steps."""
+
     def multiplier(step: int) -> float:
         if step < warmup_steps:
             return (step + 1) / warmup_steps
         progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
         return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
     return multiplier
 
 
@@ -121,21 +125,21 @@ def batch_indices(seed: int, step: int, batch_size: int, n: int) -> list[int]:
     while len(indices) < batch_size:
         epoch, offset = divmod(first + len(indices), n)
         permutation = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
-        indices.extend(permutation[offset: offset + batch_size - len(indices)].tolist())
+        indices.extend(permutation[offset : offset + batch_size - len(indices)].tolist())
     return indices
 
 
 @dataclass
 class _Trainer:
-    classifier: nn.Module
-    frozen: nn.Module | None
+    classifier: ZeroShotClassifier
+    frozen: ZeroShotClassifier | None
     config: RetrainConfig
     anchors: Tensor | None
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LambdaLR
     device: torch.device
 
-    def autocast(self) -> ContextManager[object]:
+    def autocast(self) -> AbstractContextManager[object]:
         if self.config.bf16_autocast and self.device.type == "cuda":
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
@@ -147,12 +151,26 @@ class _Trainer:
         if config.method == "alignment-ce":
             assert self.anchors is not None
             return losses.alignment_cross_entropy_loss(
-                self.classifier, images, labels, attack, anchors=self.anchors, scale=config.loss_scale,
-                consistency_weight=config.consistency_weight, autocast=self.autocast)
+                self.classifier,
+                images,
+                labels,
+                attack,
+                anchors=self.anchors,
+                scale=config.loss_scale,
+                consistency_weight=config.consistency_weight,
+                autocast=self.autocast,
+            )
         assert self.frozen is not None
         if config.method == "agft":
-            return losses.agft_loss(self.classifier, self.frozen, images, attack, scale=config.loss_scale,
-                                    ratio=config.ratio, autocast=self.autocast)
+            return losses.agft_loss(
+                self.classifier,
+                self.frozen,
+                images,
+                attack,
+                scale=config.loss_scale,
+                ratio=config.ratio,
+                autocast=self.autocast,
+            )
         return losses.fare_loss(self.classifier, self.frozen, images, attack, self.autocast)
 
     def step(self, images: Tensor, labels: Tensor) -> float:
@@ -165,11 +183,21 @@ class _Trainer:
         return float(output.loss.detach())
 
 
-def retrain(classifier: nn.Module, dataset: Dataset[Any], config: RetrainConfig, *, out_dir: str | Path,
-            clip_model: nn.Module | None = None, parent_checkpoint: str | Path | None = None,
-            data_description: str = "", device: str | torch.device = "cpu",
-            progress: ProgressCallback | None = None, should_cancel: ShouldCancel | None = None,
-            stop_after: int | None = None, train_class_names: Sequence[str] | None = None) -> RetrainResult:
+def retrain(
+    classifier: ZeroShotClassifier,
+    dataset: Dataset[Any],
+    config: RetrainConfig,
+    *,
+    out_dir: str | Path,
+    clip_model: nn.Module | None = None,
+    parent_checkpoint: str | Path | None = None,
+    data_description: str = "",
+    device: str | torch.device = "cpu",
+    progress: ProgressCallback | None = None,
+    should_cancel: ShouldCancel | None = None,
+    stop_after: int | None = None,
+    train_class_names: Sequence[str] | None = None,
+) -> RetrainResult:
     """Fine-tune `classifier.visual` (text anchors stay frozen) with `config.method`.
 
     classifier: a ZeroShotClassifier over the TRAINING classes, in its original state (its
@@ -208,32 +236,49 @@ def retrain(classifier: nn.Module, dataset: Dataset[Any], config: RetrainConfig,
             _save_state(trainer, out / STATE_FILE, done)
         if progress is not None:
             progress(done, config.steps, f"step {done}/{config.steps} loss {history[-1]:.4f}", clock.eta(done))
-    card = RetrainCard.build(config=asdict(config), parent_checkpoint=parent_checkpoint,
-                             data_description=data_description, steps_done=last, resumed_from_step=start,
-                             final_loss=history[-1] if history else float("nan"), device=str(target),
-                             wall_time_s=time.monotonic() - began, train_class_names=train_class_names,
-                             anchor_expansion=None if expansion is None else {
-                                 "factor": expansion.factor, "applied": expansion.applied and config.expand_anchors,
-                                 "reason": expansion.reason})
+    card = RetrainCard.build(
+        config=asdict(config),
+        parent_checkpoint=parent_checkpoint,
+        data_description=data_description,
+        steps_done=last,
+        resumed_from_step=start,
+        final_loss=history[-1] if history else float("nan"),
+        device=str(target),
+        wall_time_s=time.monotonic() - began,
+        train_class_names=train_class_names,
+        anchor_expansion=None
+        if expansion is None
+        else {
+            "factor": expansion.factor,
+            "applied": expansion.applied and config.expand_anchors,
+            "reason": expansion.reason,
+        },
+    )
     checkpoint, sha, card_path = write_outputs(classifier, clip_model, card, out)
     return RetrainResult(checkpoint, sha, card_path, last, start, card.final_loss, tuple(history))
 
 
-def _frozen_copy(classifier: nn.Module) -> nn.Module:
+def _frozen_copy(classifier: ZeroShotClassifier) -> ZeroShotClassifier:
     frozen = copy.deepcopy(classifier).eval()
     frozen.requires_grad_(False)
     return frozen
 
 
-def _make_trainer(classifier: nn.Module, frozen: nn.Module | None, config: RetrainConfig, anchors: Tensor | None,
-                  device: torch.device) -> _Trainer:
+def _make_trainer(
+    classifier: ZeroShotClassifier,
+    frozen: ZeroShotClassifier | None,
+    config: RetrainConfig,
+    anchors: Tensor | None,
+    device: torch.device,
+) -> _Trainer:
     classifier.requires_grad_(False)
     parameters = list(classifier.visual.parameters())
     for parameter in parameters:
         parameter.requires_grad_(True)
     if config.optimizer == "sgd":
-        optimizer: torch.optim.Optimizer = torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum,
-                                                           weight_decay=config.weight_decay)
+        optimizer: torch.optim.Optimizer = torch.optim.SGD(
+            parameters, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+        )
     else:
         optimizer = torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(config.warmup_steps, config.steps))
@@ -256,7 +301,8 @@ def _seed_everything(seed: int) -> None:
 def _rng_state() -> dict[str, Any]:
     kind, keys, position, has_gauss, cached = np.random.get_state()
     state: dict[str, Any] = {
-        "torch": torch.get_rng_state(), "python": random.getstate(),
+        "torch": torch.get_rng_state(),
+        "python": random.getstate(),
         # numpy's state holds an ndarray, which weights_only loading refuses: store a tensor.
         "numpy": (kind, torch.from_numpy(np.asarray(keys, dtype=np.int64)), position, has_gauss, cached),
     }
@@ -279,11 +325,17 @@ def _as_tuple(value: Any) -> Any:
 
 
 def _save_state(trainer: _Trainer, path: Path, step: int) -> None:
-    atomic_torch_save({
-        "step": step, "config": asdict(trainer.config), "visual": trainer.classifier.visual.state_dict(),
-        "optimizer": trainer.optimizer.state_dict(), "scheduler": trainer.scheduler.state_dict(),
-        "rng": _rng_state(),
-    }, path)
+    atomic_torch_save(
+        {
+            "step": step,
+            "config": asdict(trainer.config),
+            "visual": trainer.classifier.visual.state_dict(),
+            "optimizer": trainer.optimizer.state_dict(),
+            "scheduler": trainer.scheduler.state_dict(),
+            "rng": _rng_state(),
+        },
+        path,
+    )
 
 
 def _resume(trainer: _Trainer, path: Path) -> int:

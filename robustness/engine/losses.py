@@ -12,14 +12,17 @@ encode_images(x) → (N,D) unit, image_features(x) → (N,D) unnormalised, text_
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Callable, ContextManager
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-AutocastFactory = Callable[[], ContextManager[object]]
+from robustness.engine.classifier import ZeroShotClassifier
+
+AutocastFactory = Callable[[], AbstractContextManager[object]]
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,9 @@ def soft_cross_entropy(logits: Tensor, target_probabilities: Tensor) -> Tensor:
     return -(target_probabilities * F.log_softmax(logits, dim=1)).sum(1).mean()
 
 
-def pgd_maximise(objective: Callable[[Tensor], Tensor], images: Tensor, attack: InnerAttack,
-                 model: nn.Module | None = None) -> Tensor:
+def pgd_maximise(
+    objective: Callable[[Tensor], Tensor], images: Tensor, attack: InnerAttack, model: nn.Module | None = None
+) -> Tensor:
     """x_adv in the L∞ ball around images (N,3,H,W) ∩ [0,1] that (locally) maximises objective.
 
     The model (if given) is in eval() during the attack and restored after; fp32, autocast off.
@@ -73,13 +77,18 @@ def pgd_maximise(objective: Callable[[Tensor], Tensor], images: Tensor, attack: 
     return adversarial
 
 
-def cosine_logits(classifier: nn.Module, images: Tensor, anchors: Tensor, scale: float) -> Tensor:
+def cosine_logits(classifier: ZeroShotClassifier, images: Tensor, anchors: Tensor, scale: float) -> Tensor:
     """(N, C) = scale · cos(f(x), anchors_c) for any unit anchors (C, D)."""
     return scale * classifier.encode_images(images) @ anchors.t()
 
 
-def tecoa_loss(classifier: nn.Module, images: Tensor, labels: Tensor, attack: InnerAttack,
-               autocast: AutocastFactory = contextlib.nullcontext) -> LossOutput:
+def tecoa_loss(
+    classifier: ZeroShotClassifier,
+    images: Tensor,
+    labels: Tensor,
+    attack: InnerAttack,
+    autocast: AutocastFactory = contextlib.nullcontext,
+) -> LossOutput:
     """TeCoA: CE of 100·cos logits against the frozen text anchors on PGD-CE examples."""
     adversarial = pgd_maximise(lambda x: F.cross_entropy(classifier(x), labels), images, attack, classifier)
     with autocast():
@@ -87,48 +96,71 @@ def tecoa_loss(classifier: nn.Module, images: Tensor, labels: Tensor, attack: In
     return LossOutput(loss, adversarial, {"cross_entropy": float(loss.detach())})
 
 
-def alignment_cross_entropy_loss(classifier: nn.Module, images: Tensor, labels: Tensor, attack: InnerAttack, *,
-                                 anchors: Tensor, scale: float = 100.0, consistency_weight: float = 1.0,
-                                 autocast: AutocastFactory = contextlib.nullcontext) -> LossOutput:
+def alignment_cross_entropy_loss(
+    classifier: ZeroShotClassifier,
+    images: Tensor,
+    labels: Tensor,
+    attack: InnerAttack,
+    *,
+    anchors: Tensor,
+    scale: float = 100.0,
+    consistency_weight: float = 1.0,
+    autocast: AutocastFactory = contextlib.nullcontext,
+) -> LossOutput:
     """LAAT §3.2 adapted to CLIP fine-tuning: cosine-logit CE against the (expanded) anchors
     on PGD-CE examples, plus β·(1 − cos(f(x), f(x_adv))) clean/adversarial consistency.
 
     anchors: (C, D) unit rows, usually `AnchorExpansion.apply(text_anchors)`.
     """
     adversarial = pgd_maximise(
-        lambda x: F.cross_entropy(cosine_logits(classifier, x, anchors, scale), labels), images, attack, classifier)
+        lambda x: F.cross_entropy(cosine_logits(classifier, x, anchors, scale), labels), images, attack, classifier
+    )
     with autocast():
         clean_features = classifier.encode_images(images).float()
         adversarial_features = classifier.encode_images(adversarial).float()
         cross_entropy = F.cross_entropy(scale * adversarial_features @ anchors.t(), labels)
         consistency = (1 - (clean_features * adversarial_features).sum(1)).mean()
         loss = cross_entropy + consistency_weight * consistency
-    return LossOutput(loss, adversarial, {"cross_entropy": float(cross_entropy.detach()),
-                                          "consistency": float(consistency.detach())})
+    return LossOutput(
+        loss, adversarial, {"cross_entropy": float(cross_entropy.detach()), "consistency": float(consistency.detach())}
+    )
 
 
-def agft_teacher(frozen: nn.Module, images: Tensor, scale: float, ratio: float) -> Tensor:
+def agft_teacher(frozen: ZeroShotClassifier, images: Tensor, scale: float, ratio: float) -> Tensor:
     """p0 (N, C): the ORIGINAL model's soft predictions on CLEAN images at scale r·s (no grad)."""
     with torch.no_grad():
         return F.softmax(frozen(images, logit_scale=ratio * scale).float(), dim=1)
 
 
-def agft_loss(classifier: nn.Module, frozen: nn.Module, images: Tensor, attack: InnerAttack, *,
-              scale: float = 180.0, ratio: float = 0.4,
-              autocast: AutocastFactory = contextlib.nullcontext) -> LossOutput:
+def agft_loss(
+    classifier: ZeroShotClassifier,
+    frozen: ZeroShotClassifier,
+    images: Tensor,
+    attack: InnerAttack,
+    *,
+    scale: float = 180.0,
+    ratio: float = 0.4,
+    autocast: AutocastFactory = contextlib.nullcontext,
+) -> LossOutput:
     """AGFT: soft-label CE(softmax(s·cos(f_θ(x_adv))), p0) with p0 = softmax(r·s·cos(f_0(x))),
     x_adv from PGD on the same soft CE. Defaults s = 180, r = 0.4 (teacher scale 72)."""
     teacher = agft_teacher(frozen, images, scale, ratio)
-    adversarial = pgd_maximise(lambda x: soft_cross_entropy(classifier(x, logit_scale=scale), teacher),
-                               images, attack, classifier)
+    adversarial = pgd_maximise(
+        lambda x: soft_cross_entropy(classifier(x, logit_scale=scale), teacher), images, attack, classifier
+    )
     with autocast():
         loss = soft_cross_entropy(classifier(adversarial, logit_scale=scale).float(), teacher)
     entropy = float(-(teacher * teacher.clamp(min=1e-12).log()).sum(1).mean())
     return LossOutput(loss, adversarial, {"soft_cross_entropy": float(loss.detach()), "teacher_entropy": entropy})
 
 
-def fare_loss(classifier: nn.Module, frozen: nn.Module, images: Tensor, attack: InnerAttack,
-              autocast: AutocastFactory = contextlib.nullcontext) -> LossOutput:
+def fare_loss(
+    classifier: ZeroShotClassifier,
+    frozen: ZeroShotClassifier,
+    images: Tensor,
+    attack: InnerAttack,
+    autocast: AutocastFactory = contextlib.nullcontext,
+) -> LossOutput:
     """FARE (unsupervised): ‖f_θ(x_adv) − f_0(x)‖² (sum over D, mean over N) on unnormalised
     embeddings, with x_adv from PGD maximising the same distance."""
     with torch.no_grad():

@@ -8,8 +8,8 @@ summed, any split of the batches gives bit-identical totals.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from robustness.engine.errors import EngineError
 
@@ -58,8 +58,9 @@ class AttackCounts:
     def __add__(self, other: AttackCounts) -> AttackCounts:
         if (self.attack, self.eps) != (other.attack, other.eps):
             raise PartialMergeError(f"cannot add {self.attack}@{self.eps} to {other.attack}@{other.eps}")
-        return AttackCounts(self.attack, self.eps, _add(self.robust_correct, other.robust_correct),
-                            self.flipped + other.flipped)
+        return AttackCounts(
+            self.attack, self.eps, _add(self.robust_correct, other.robust_correct), self.flipped + other.flipped
+        )
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class EvaluationPartial:
             tuple(sorted(self.batches + other.batches)),
             _add(self.examples, other.examples),
             _add(self.clean_correct, other.clean_correct),
-            tuple(a + b for a, b in zip(self.attacks, other.attacks)),
+            tuple(a + b for a, b in zip(self.attacks, other.attacks, strict=True)),
         )
 
     __add__ = merge
@@ -108,20 +109,31 @@ class EvaluationPartial:
     def to_dict(self) -> dict[str, object]:
         """Plain JSON-ready form (for shard checkpoints)."""
         return {
-            "n_classes": self.n_classes, "batches": list(self.batches), "examples": list(self.examples),
+            "n_classes": self.n_classes,
+            "batches": list(self.batches),
+            "examples": list(self.examples),
             "clean_correct": list(self.clean_correct),
-            "attacks": [{"attack": a.attack, "eps": a.eps, "robust_correct": list(a.robust_correct),
-                         "flipped": a.flipped} for a in self.attacks],
+            "attacks": [
+                {"attack": a.attack, "eps": a.eps, "robust_correct": list(a.robust_correct), "flipped": a.flipped}
+                for a in self.attacks
+            ],
         }
 
     @staticmethod
     def from_dict(data: dict[str, object]) -> EvaluationPartial:
         attacks = tuple(
-            AttackCounts(str(a["attack"]), float(a["eps"]), tuple(int(v) for v in a["robust_correct"]), int(a["flipped"]))
+            AttackCounts(
+                str(a["attack"]), float(a["eps"]), tuple(int(v) for v in a["robust_correct"]), int(a["flipped"])
+            )
             for a in data["attacks"]  # type: ignore[union-attr]
         )
-        return EvaluationPartial(int(data["n_classes"]), tuple(data["batches"]),  # type: ignore[arg-type]
-                                 tuple(data["examples"]), tuple(data["clean_correct"]), attacks)  # type: ignore[arg-type]
+        return EvaluationPartial(
+            int(data["n_classes"]),
+            tuple(data["batches"]),  # type: ignore[arg-type]
+            tuple(data["examples"]),
+            tuple(data["clean_correct"]),
+            attacks,
+        )  # type: ignore[arg-type]
 
 
 def merge_all(partials: Iterable[EvaluationPartial]) -> EvaluationPartial:
@@ -135,12 +147,12 @@ def merge_all(partials: Iterable[EvaluationPartial]) -> EvaluationPartial:
 
 def per_class_accuracy(correct: tuple[int, ...], examples: tuple[int, ...]) -> tuple[float | None, ...]:
     """Accuracy per class; None for a class with no examples."""
-    return tuple(c / n if n else None for c, n in zip(correct, examples))
+    return tuple(c / n if n else None for c, n in zip(correct, examples, strict=True))
 
 
 def worst_class(correct: tuple[int, ...], examples: tuple[int, ...]) -> tuple[int, float] | None:
     """(class index, accuracy) of the worst class that has examples; None if none has."""
-    present = [(c / n, index) for index, (c, n) in enumerate(zip(correct, examples)) if n]
+    present = [(c / n, index) for index, (c, n) in enumerate(zip(correct, examples, strict=True)) if n]
     if not present:
         return None
     accuracy, index = min(present)
@@ -150,4 +162,4 @@ def worst_class(correct: tuple[int, ...], examples: tuple[int, ...]) -> tuple[in
 def _add(left: tuple[int, ...], right: tuple[int, ...]) -> tuple[int, ...]:
     if len(left) != len(right):
         raise PartialMergeError(f"count vectors differ in length: {len(left)} vs {len(right)}")
-    return tuple(a + b for a, b in zip(left, right))
+    return tuple(a + b for a, b in zip(left, right, strict=True))

@@ -18,11 +18,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import open_clip
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from robustness.engine.checkpoints import load_state_dict_file
 from robustness.engine.errors import CheckpointError, ModelConfigError
@@ -32,6 +32,8 @@ REQUIRED_CONFIG_KEYS = ("embed_dim", "vision_cfg", "text_cfg")
 MAX_KEYS_IN_MESSAGE = 5
 
 Tokenizer = Callable[..., Tensor]
+# open_clip ships no type information, so this reads as Any to mypy; it names what we hold.
+ClipModel: TypeAlias = "open_clip.CLIP | open_clip.CustomTextCLIP"
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class LoadedClip:
     `image_size` is the square side the vision tower expects.
     """
 
-    model: nn.Module
+    model: ClipModel
     tokenizer: Tokenizer
     image_size: int
     mean: tuple[float, float, float]
@@ -89,7 +91,7 @@ def build_model(
     model_config: Mapping[str, Any] | None = None,
     *,
     preprocess_override: Mapping[str, Any] | None = None,
-) -> nn.Module:
+) -> ClipModel:
     """A randomly initialised fp32 CPU open_clip model (registering `model_config` first)."""
     if model_config is not None:
         register_model_config(architecture, model_config)
@@ -129,7 +131,7 @@ def register_model_config(architecture: str, model_config: Mapping[str, Any]) ->
     open_clip.add_model_config(config_dir)
 
 
-def load_weights_into(model: nn.Module, state_dict: dict[str, Tensor], *, source: str) -> None:
+def load_weights_into(model: ClipModel, state_dict: dict[str, Tensor], *, source: str) -> None:
     """Load `state_dict` strictly, after open_clip's format conversions.
 
     Raises `CheckpointError` naming the missing, unexpected and wrongly shaped keys.
@@ -148,7 +150,7 @@ def load_weights_into(model: nn.Module, state_dict: dict[str, Tensor], *, source
     model.load_state_dict(state_dict, strict=True)
 
 
-def _check_state_dict_matches(model: nn.Module, state_dict: Mapping[str, Tensor], source: str) -> None:
+def _check_state_dict_matches(model: ClipModel, state_dict: Mapping[str, Tensor], source: str) -> None:
     expected = model.state_dict()
     problems = []
     missing = sorted(set(expected) - set(state_dict))
@@ -234,7 +236,7 @@ def _tokenizer(architecture: str) -> Tokenizer:
         raise ModelConfigError(f"no offline tokenizer for {architecture!r}: {error}") from error
 
 
-def _preprocess(model: nn.Module) -> dict[str, Any]:
+def _preprocess(model: ClipModel) -> dict[str, Any]:
     config = open_clip.get_model_preprocess_cfg(model)
     size = config.get("size", getattr(model.visual, "image_size", 224))
     side = size if isinstance(size, int) else size[0]

@@ -35,7 +35,7 @@ from robustness.engine import synthetic
 from robustness.engine.cards import AccuracyRecord, DemoModelCard, read_demo_model_card, write_card
 from robustness.engine.checkpoints import save_state_dict_file, sha256_file
 from robustness.engine.classifier import ZeroShotClassifier
-from robustness.engine.models import ModelSpec, build_model
+from robustness.engine.models import ClipModel, ModelSpec, build_model
 from robustness.engine.progress import EtaClock, ProgressCallback
 from robustness.engine.tiny import DEMO_ARCHITECTURE, DEMO_MODEL_CONFIG, TINY_ARCHITECTURE, TINY_MODEL_CONFIG
 
@@ -182,7 +182,7 @@ def pretrain(
     return card
 
 
-def _train(model: nn.Module, recipe: PretrainRecipe, progress: ProgressCallback | None, device: str) -> None:
+def _train(model: ClipModel, recipe: PretrainRecipe, progress: ProgressCallback | None, device: str) -> None:
     spec = synthetic.SyntheticSpec(seed=recipe.seed)
     pool = synthetic.generate_split(spec, "train", synthetic.seen_compositions(spec), recipe.train_images_per_class)
     images, _ = pool.dataset.tensors()
@@ -271,7 +271,7 @@ def _set_learning_rate(optimizer: torch.optim.Optimizer, recipe: PretrainRecipe,
 
 @torch.no_grad()
 def evaluate_demo_model(
-    model: nn.Module, recipe: PretrainRecipe
+    model: ClipModel, recipe: PretrainRecipe
 ) -> tuple[tuple[AccuracyRecord, ...], dict[str, float]]:
     """Zero-shot top-1 on fresh test images, and the seen anchors' spread (k of §3.1)."""
     spec = synthetic.SyntheticSpec(seed=recipe.seed)

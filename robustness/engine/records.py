@@ -110,8 +110,11 @@ def library_versions() -> dict[str, str]:
     """Versions of the libraries that decide the numbers."""
     import torchattacks
 
-    versions = {"torch": torch.__version__, "torchattacks": torchattacks.__version__,
-                "python": platform.python_version()}
+    versions = {
+        "torch": torch.__version__,
+        "torchattacks": torchattacks.__version__,
+        "python": platform.python_version(),
+    }
     try:
         import open_clip
 
@@ -121,8 +124,9 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def class_accuracies(correct: tuple[int, ...], examples: tuple[int, ...],
-                     names: tuple[str, ...]) -> tuple[tuple[ClassAccuracy, ...], ClassAccuracy | None]:
+def class_accuracies(
+    correct: tuple[int, ...], examples: tuple[int, ...], names: tuple[str, ...]
+) -> tuple[tuple[ClassAccuracy, ...], ClassAccuracy | None]:
     """Per-class accuracies and the worst class (None where no class has examples)."""
     accuracies = per_class_accuracy(correct, examples)
     rows = tuple(ClassAccuracy(i, names[i], examples[i], correct[i], accuracies[i]) for i in range(len(names)))
@@ -139,9 +143,17 @@ class AttackInfo:
     norm: str
 
 
-def build_record(partial: EvaluationPartial, *, attacks: dict[str, AttackInfo], dataset: str,
-                 class_names: tuple[str, ...], seed: int, batch_size: int, device: str,
-                 anchor_diagnostics: dict[str, Any] | None = None) -> RobustnessRecord:
+def build_record(
+    partial: EvaluationPartial,
+    *,
+    attacks: dict[str, AttackInfo],
+    dataset: str,
+    class_names: tuple[str, ...],
+    seed: int,
+    batch_size: int,
+    device: str,
+    anchor_diagnostics: dict[str, Any] | None = None,
+) -> RobustnessRecord:
     """Turn merged counts into the record (pure: same counts → same record)."""
     assert len(class_names) == partial.n_classes, "one name per class"
     clean_total = sum(partial.clean_correct)
@@ -151,17 +163,33 @@ def build_record(partial: EvaluationPartial, *, attacks: dict[str, AttackInfo], 
         info = attacks[counts.attack]
         rows, worst = class_accuracies(counts.robust_correct, partial.examples, class_names)
         robust = sum(counts.robust_correct)
-        results.append(AttackResult(
-            attack=counts.attack, attack_description=info.description, attack_library=info.library,
-            threat_model=info.norm, eps=counts.eps, eps_label=format_epsilon(counts.eps),
-            robust_accuracy=wilson_interval(robust, partial.n_examples),
-            attack_success_rate=wilson_interval(counts.flipped, clean_total),
-            defence_success_rate=wilson_interval(clean_total - counts.flipped, clean_total),
-            per_class=rows, worst_class=worst,
-        ))
+        results.append(
+            AttackResult(
+                attack=counts.attack,
+                attack_description=info.description,
+                attack_library=info.library,
+                threat_model=info.norm,
+                eps=counts.eps,
+                eps_label=format_epsilon(counts.eps),
+                robust_accuracy=wilson_interval(robust, partial.n_examples),
+                attack_success_rate=wilson_interval(counts.flipped, clean_total),
+                defence_success_rate=wilson_interval(clean_total - counts.flipped, clean_total),
+                per_class=rows,
+                worst_class=worst,
+            )
+        )
     return RobustnessRecord(
-        dataset=dataset, n_examples=partial.n_examples, n_classes=partial.n_classes, class_names=class_names,
-        clean_accuracy=wilson_interval(clean_total, partial.n_examples), clean_per_class=clean_rows,
-        clean_worst_class=clean_worst, results=tuple(results), seed=seed, batch_size=batch_size,
-        versions=library_versions(), device=device, anchor_diagnostics=anchor_diagnostics,
+        dataset=dataset,
+        n_examples=partial.n_examples,
+        n_classes=partial.n_classes,
+        class_names=class_names,
+        clean_accuracy=wilson_interval(clean_total, partial.n_examples),
+        clean_per_class=clean_rows,
+        clean_worst_class=clean_worst,
+        results=tuple(results),
+        seed=seed,
+        batch_size=batch_size,
+        versions=library_versions(),
+        device=device,
+        anchor_diagnostics=anchor_diagnostics,
     )

@@ -11,14 +11,16 @@ import json
 import os
 import pickle
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
 from robustness.engine.checkpoints import sha256_file
+from robustness.engine.classifier import ZeroShotClassifier
 from robustness.engine.errors import CheckpointError
 from robustness.engine.records import library_versions
 
@@ -77,17 +79,33 @@ class RetrainCard:
     trained_parameters: str = "visual"
 
     @staticmethod
-    def build(*, config: dict[str, Any], parent_checkpoint: str | Path | None, data_description: str,
-              steps_done: int, resumed_from_step: int, final_loss: float, device: str, wall_time_s: float,
-              train_class_names: Sequence[str] | None, anchor_expansion: dict[str, Any] | None) -> RetrainCard:
+    def build(
+        *,
+        config: dict[str, Any],
+        parent_checkpoint: str | Path | None,
+        data_description: str,
+        steps_done: int,
+        resumed_from_step: int,
+        final_loss: float,
+        device: str,
+        wall_time_s: float,
+        train_class_names: Sequence[str] | None,
+        anchor_expansion: dict[str, Any] | None,
+    ) -> RetrainCard:
         parent = None if parent_checkpoint is None else Path(parent_checkpoint)
         return RetrainCard(
-            method=str(config["method"]), config=config,
+            method=str(config["method"]),
+            config=config,
             parent_checkpoint=None if parent is None else str(parent),
             parent_sha256=None if parent is None else sha256_file(parent),
-            data_description=data_description, train_class_names=tuple(train_class_names or ()),
-            steps_done=steps_done, resumed_from_step=resumed_from_step, final_loss=final_loss,
-            anchor_expansion=anchor_expansion, device=device, wall_time_s=round(wall_time_s, 3),
+            data_description=data_description,
+            train_class_names=tuple(train_class_names or ()),
+            steps_done=steps_done,
+            resumed_from_step=resumed_from_step,
+            final_loss=final_loss,
+            anchor_expansion=anchor_expansion,
+            device=device,
+            wall_time_s=round(wall_time_s, 3),
             versions=library_versions(),
         )
 
@@ -95,22 +113,31 @@ class RetrainCard:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
 
-def write_outputs(classifier: nn.Module, clip_model: nn.Module | None, card: RetrainCard,
-                  out: Path) -> tuple[Path, str, Path]:
+def write_outputs(
+    classifier: ZeroShotClassifier, clip_model: nn.Module | None, card: RetrainCard, out: Path
+) -> tuple[Path, str, Path]:
     """Write model.safetensors (the whole open_clip state dict where `clip_model` is given,
     whose `visual` is the fine-tuned tower; else the tower under "visual.") and card.json."""
     from safetensors.torch import save_file
 
     if clip_model is not None:
-        assert clip_model.visual is classifier.visual, "clip_model must share the fine-tuned vision tower"
+        assert getattr(clip_model, "visual", None) is classifier.visual, "clip_model must share the vision tower"
         state = clip_model.state_dict()
     else:
         state = {f"visual.{name}": tensor for name, tensor in classifier.visual.state_dict().items()}
     tensors = {name: tensor.detach().cpu().contiguous().clone() for name, tensor in state.items()}
     checkpoint = out / MODEL_FILE
-    atomic_write(checkpoint, lambda temporary: save_file(tensors, str(temporary)))
+
+    def write_model(temporary: Path) -> None:
+        save_file(tensors, str(temporary))
+
+    atomic_write(checkpoint, write_model)
     sha = sha256_file(checkpoint)
     card_path = out / CARD_FILE
     text = RetrainCard(**{**asdict(card), "checkpoint_sha256": sha}).to_json() + "\n"
-    atomic_write(card_path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+
+    def write_card(temporary: Path) -> None:
+        temporary.write_text(text, encoding="utf-8")
+
+    atomic_write(card_path, write_card)
     return checkpoint, sha, card_path

@@ -11,7 +11,8 @@ import copy
 from typing import Any
 
 import torch
-from torch import nn
+
+from robustness.engine.models import ClipModel
 
 TINY_ARCHITECTURE = "anchorage-tiny"
 DEMO_ARCHITECTURE = "anchorage-demo"
@@ -37,7 +38,7 @@ def tiny_model_config() -> dict[str, Any]:
     return copy.deepcopy(TINY_MODEL_CONFIG)
 
 
-def tiny_model(seed: int = 0) -> nn.Module:
+def tiny_model(seed: int = 0) -> ClipModel:
     """A randomly initialised tiny open_clip CLIP model in fp32 on CPU, eval mode.
 
     Same seed → identical weights. Registered under `TINY_ARCHITECTURE`.

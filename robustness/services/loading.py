@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from config.env import env_int
 from governance.models.registry import Dataset, ModelVersion
 from robustness.engine.checkpoints import sha256_file
 from robustness.engine.classifier import DEFAULT_TEMPLATES, ZeroShotClassifier
@@ -36,6 +37,14 @@ class LoadedData:
     sha256: str
 
 
+def torch_threads_apply() -> None:
+    """ROBUSTNESS_TORCH_THREADS caps torch's CPU threads on a worker (0: torch's default). On a
+    shared CPU, more threads than free cores make every step many times slower."""
+    threads = env_int("ROBUSTNESS_TORCH_THREADS", 0)
+    if threads > 0 and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 def model_spec_for(version: ModelVersion) -> tuple[ModelSpec, str]:
     """The engine spec of a version and the SHA-256 of its weights ("" for a cached tag)."""
     if version.checkpoint:
@@ -51,6 +60,7 @@ def model_spec_for(version: ModelVersion) -> tuple[ModelSpec, str]:
 
 
 def clip_load(version: ModelVersion, device: str) -> tuple[LoadedClip, str]:
+    torch_threads_apply()
     spec, digest = model_spec_for(version)
     return load_clip(spec, device=device), digest
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.files.base import ContentFile
@@ -147,16 +146,16 @@ def test_expiry_expires_evidence_and_flags_unlocked_results_only(acme, nist, iso
     locked = _locked(locked, oscar)
     snapshot_hash = locked.snapshot_sha256
 
-    before = evidence_expiry_run(now=datetime(2026, 11, 30, 12, tzinfo=dt_timezone.utc))
+    before = evidence_expiry_run(now=datetime(2026, 11, 30, 12, tzinfo=UTC))
     assert (before.evidence_expired, before.results_marked) == (0, 0)
-    outcome = evidence_expiry_run(now=datetime(2026, 12, 2, 12, tzinfo=dt_timezone.utc))
+    outcome = evidence_expiry_run(now=datetime(2026, 12, 2, 12, tzinfo=UTC))
     assert (outcome.evidence_expired, outcome.results_marked) == (1, 1)
     assert Evidence.objects.get().status == EvidenceStatus.EXPIRED
     flagged = _result(open_assessment, "M3")
     assert flagged.needs_review and "expired" in flagged.review_reason
     locked.refresh_from_db()
     assert not _result(locked, "A1").needs_review and locked.snapshot_sha256 == snapshot_hash
-    again = evidence_expiry_run(now=datetime(2026, 12, 3, tzinfo=dt_timezone.utc))
+    again = evidence_expiry_run(now=datetime(2026, 12, 3, tzinfo=UTC))
     assert (again.evidence_expired, again.results_marked) == (0, 0)
 
 

@@ -23,6 +23,8 @@ class Schedule:
 SCHEDULES: list[Schedule] = [
     Schedule(name="Expire evidence and flag results for review", task="assessments.tasks.evidence_expiry_task",
              every=1, period=IntervalSchedule.HOURS),
+    Schedule(name="Raise findings for high-risk models trained without a robustness term",
+             task="assessments.tasks.robustness_term_findings_task", every=6, period=IntervalSchedule.HOURS),
 ]
 
 

@@ -9,6 +9,7 @@ from robustness.engine.data.dataset import (
     DatasetLimits,
     ImageDataset,
     dataset_from_arrays,
+    restrict_to_classes,
     subset,
     validate_dataset_for_model,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "load_image_folder",
     "load_image_zip",
     "load_torchvision_dataset",
+    "restrict_to_classes",
     "subset",
     "validate_dataset_for_model",
 ]

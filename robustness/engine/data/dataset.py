@@ -88,6 +88,18 @@ def subset(dataset: ImageDataset, n: int, seed: int = 0) -> ImageDataset:
     return ImageDataset(dataset.pixels[indices], dataset.labels[indices], dataset.class_names)
 
 
+def restrict_to_classes(dataset: ImageDataset, class_names: Sequence[str]) -> ImageDataset:
+    """Only the images of `class_names`, relabelled 0..k-1 in the order given."""
+    missing = [name for name in class_names if name not in dataset.class_names]
+    if missing:
+        raise DatasetError(f"classes {missing[:5]} are not in the dataset")
+    old_labels = torch.tensor([dataset.class_names.index(name) for name in class_names], dtype=torch.int64)
+    remap = torch.full((len(dataset.class_names),), -1, dtype=torch.int64)
+    remap[old_labels] = torch.arange(len(class_names))
+    keep = remap[dataset.labels] >= 0
+    return ImageDataset(dataset.pixels[keep], remap[dataset.labels[keep]], tuple(class_names))
+
+
 def validate_dataset_for_model(dataset: ImageDataset, class_names: Sequence[str] | None = None) -> None:
     """Refuse a dataset a zero-shot evaluation cannot use (`DatasetError` says why)."""
     if len(dataset.class_names) < 2:

@@ -5,8 +5,6 @@ Kept apart from conftest.py (engine A's); tests import what they need from here.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
@@ -67,13 +65,9 @@ class TensorImages(Dataset[tuple[Tensor, int]]):
         return self.images[index], int(self.labels[index])
 
 
-@lru_cache(maxsize=4)
-def _tiny_state(seed: int) -> tuple:
-    torch.manual_seed(seed)
-    return load_clip(ModelSpec(TINY_ARCHITECTURE, model_config=TINY_MODEL_CONFIG)), seed
-
-
-def tiny_clip_and_classifier(seed: int = 0, class_names: tuple[str, ...] = COLOURS) -> tuple[nn.Module, ZeroShotClassifier]:
+def tiny_clip_and_classifier(
+    seed: int = 0, class_names: tuple[str, ...] = COLOURS
+) -> tuple[nn.Module, ZeroShotClassifier]:
     """A fresh tiny open_clip model (same weights for the same seed) and its classifier."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -92,7 +86,9 @@ def self_labelled_images(classifier: nn.Module, n: int, seed: int = 0, size: int
     images = torch.rand(n, 3, size, size, generator=generator)
     with torch.no_grad():
         labels = classifier(images).argmax(1)
-    n_classes = int(classifier.text_anchors.shape[0])
+    anchors = classifier.text_anchors
+    assert isinstance(anchors, Tensor)
+    n_classes = int(anchors.shape[0])
     labels[::4] = (labels[::4] + 1) % n_classes
     names = getattr(classifier, "class_names", None)
     return TensorImages(images, labels, tuple(names) if names is not None else None)

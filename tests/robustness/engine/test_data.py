@@ -244,7 +244,7 @@ def test_labels_out_of_range_are_refused() -> None:
 
 
 def test_torchvision_dataset_is_never_downloaded(tmp_path: Path) -> None:
-    with pytest.raises(DatasetError, match=r"CIFAR10 not found under .* \\(downloads are disabled\\)"):
+    with pytest.raises(DatasetError, match=r"CIFAR10 not found under .* \(downloads are disabled\)"):
         load_torchvision_dataset("CIFAR10", tmp_path)
     with pytest.raises(DatasetError, match="unsupported torchvision dataset 'ImageNet'"):
         load_torchvision_dataset("ImageNet", tmp_path)

@@ -46,7 +46,8 @@ def test_tokenizer_uses_the_configs_context_length(tiny_clip: LoadedClip) -> Non
 def test_tiny_model_is_deterministic_for_a_seed() -> None:
     first, second, other = tiny_model(seed=3), tiny_model(seed=3), tiny_model(seed=4)
 
-    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True))
+    pairs = zip(first.state_dict().values(), second.state_dict().values(), strict=True)
+    assert all(torch.equal(a, b) for a, b in pairs)
     assert not torch.equal(first.visual.conv1.weight, other.visual.conv1.weight)
 
 

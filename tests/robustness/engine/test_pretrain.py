@@ -57,7 +57,8 @@ def test_batch_captions_mark_every_image_a_caption_describes() -> None:
         for row, (colour, shape, size, background) in enumerate(attributes.tolist()):
             names = tuple(synthetic.COLOURS)[colour] + " " + synthetic.SHAPES[shape]
             other_sizes = [word for word in synthetic.SIZES if word != synthetic.SIZES[size]]
-            other_backgrounds = [f"{b} background" for b in synthetic.BACKGROUNDS if b != synthetic.BACKGROUNDS[background]]
+            own_background = synthetic.BACKGROUNDS[background]
+            other_backgrounds = [f"{b} background" for b in synthetic.BACKGROUNDS if b != own_background]
             fits = names in text and not any(phrase in text for phrase in other_sizes + other_backgrounds)
             assert bool(positives[row, column]) == fits, (text, row)
 

@@ -86,3 +86,17 @@ def test_captions_name_the_images_attributes_and_say_what_they_claim() -> None:
 def test_unknown_split_is_refused() -> None:
     with pytest.raises(ValueError, match="split must be one of"):
         synthetic.generate_split(SyntheticSpec(), "holdout", synthetic.all_compositions()[:1], 1)
+
+
+def test_restrict_to_classes_relabels_in_the_order_given() -> None:
+    from robustness.engine.data import restrict_to_classes
+
+    held_out = synthetic.held_out_compositions()
+    split = synthetic.generate_split(SyntheticSpec(), "test", synthetic.all_compositions(), 1)
+
+    restricted = restrict_to_classes(split.dataset, synthetic.class_names(held_out))
+
+    assert restricted.class_names == synthetic.class_names(held_out)
+    assert restricted.labels.tolist() == list(range(9))
+    index = synthetic.all_compositions().index(held_out[4])
+    assert torch.equal(restricted.pixels[4], split.dataset.pixels[index])

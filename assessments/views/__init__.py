@@ -1,0 +1,1 @@
+"""Assessments web views, one module per area; every one through governance.authz.OrganisationAccessMixin."""

@@ -1,0 +1,72 @@
+"""Report pages (request, follow, download) and the verify page (hash a file, store nothing)."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from assessments.forms import VerifyForm
+from assessments.models import Assessment, Report, ReportStatus
+from assessments.selectors.verify import file_verify
+from assessments.services import report_request
+from assessments.views.base import OrganisationView, run_service
+from assessments.viewsets.common import file_download
+from governance.permissions import Action
+
+
+class ReportListView(OrganisationView):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        reports = Report.objects.filter(organisation=self.access.organisation).select_related(
+            "assessment", "requested_by")
+        if request.GET.get("assessment"):
+            reports = reports.filter(assessment_id=request.GET["assessment"])
+        return render(request, "assessments/report_list.html", {"page": self.paginate(reports)})
+
+
+class ReportRequestView(OrganisationView):
+    required_actions = {"POST": Action.GENERATE_REPORTS}
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        assessment = self.organisation_object(Assessment, pk=pk)
+        return run_service(request, lambda: report_request(assessment=assessment, actor=request.user),
+                           success="The report is being generated in the background.",
+                           back=reverse("assessments:report-list") + f"?assessment={assessment.pk}")
+
+
+class ReportDetailView(OrganisationView):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        report = self.organisation_object(Report.objects.select_related("assessment", "requested_by"), pk=pk)
+        if request.GET.get("format") == "json":  # polled by the page while the job runs
+            return JsonResponse({"status": report.status, "progress": report.progress, "message": report.message})
+        return render(request, "assessments/report_detail.html", {"report": report})
+
+
+class ReportDownloadView(OrganisationView):
+    """Reports leave only through here (auditors included), never a public /media/ URL."""
+
+    required_actions = {"GET": Action.DOWNLOAD_REPORTS}
+
+    def get(self, request: HttpRequest, pk: int) -> FileResponse:
+        report = self.organisation_object(Report, pk=pk)
+        if report.status != ReportStatus.DONE or not report.file:
+            raise Http404("The report is not ready.")
+        return file_download(report.file, filename=f"{report.report_id}.pdf", content_type="application/pdf",
+                             sha256=report.sha256)
+
+
+class VerifyView(OrganisationView):
+    required_actions = {"GET": Action.VERIFY, "POST": Action.VERIFY}
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, "assessments/verify.html", {"form": VerifyForm()})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = VerifyForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return render(request, "assessments/verify.html", {"form": form}, status=400)
+        outcome = file_verify(organisation=self.access.organisation, stream=form.cleaned_data["file"])
+        return render(request, "assessments/verify.html", {"form": VerifyForm(), "outcome": outcome,
+                                                           "filename": form.cleaned_data["file"].name})
+
+

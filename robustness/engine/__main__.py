@@ -1,0 +1,321 @@
+"""Command line: python -m robustness.engine {pretrain-demo,evaluate,anchors,retrain}.
+
+JSON on stdout (one object), a progress bar on stderr. Bad input (any `EngineError`)
+exits with status 2, the message on stderr and {"error": ..., "type": ...} on stdout.
+
+Examples:
+  python -m robustness.engine pretrain-demo --var var
+  python -m robustness.engine evaluate --demo-model var --dataset synthetic --split held-out \
+      --attacks screen-pgd10,cw-linf --eps 1/255,2/255,4/255 --n 90
+  python -m robustness.engine evaluate --model ViT-B-32 --pretrained /models/clip.pt \
+      --dataset folder:/data/eval --attacks aa-apgd --eps 4/255 --n 1000 --device auto
+  python -m robustness.engine anchors --demo-model var --dataset synthetic --split all
+  python -m robustness.engine retrain --demo-model var --dataset synthetic --split seen \
+      --method alignment-ce --steps 200 --eps 4/255 --out var/retrained/alignment
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from robustness.engine.errors import EngineError
+
+SPLITS = ("held-out", "seen", "all")
+
+
+class CommandLineError(EngineError):
+    """The command line itself is wrong (unknown option, missing value)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse would exit(2) with usage only: keep one error path
+        raise CommandLineError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m robustness.engine", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    pretrain = commands.add_parser("pretrain-demo", help="pretrain (or reuse) the demo model under --var")
+    pretrain.add_argument("--var", default="var", help="folder holding demo-model/ (default: var)")
+    pretrain.add_argument("--device", default="cpu")
+    for name, help_text in (
+        ("evaluate", "clean and adversarial accuracy → a RobustBench-shaped record"),
+        ("anchors", "anchor similarity diagnostics and LAAT expansion"),
+        ("retrain", "adversarial fine-tuning of the vision tower"),
+    ):
+        sub = commands.add_parser(name, help=help_text)
+        _model_and_data_arguments(sub)
+    evaluate = commands.choices["evaluate"]
+    evaluate.add_argument("--attacks", default="screen-pgd10", help="presets or free attacks, comma-separated")
+    evaluate.add_argument("--eps", default="1/255,2/255,4/255", help="ε list, e.g. 1/255,2/255,4/255")
+    evaluate.add_argument("--batch-size", type=int, default=64)
+    evaluate.add_argument("--start-batch", type=int, default=0)
+    evaluate.add_argument("--end-batch", type=int, default=None)
+    commands.choices["anchors"].add_argument("--top-k", type=int, default=5)
+    retrain = commands.choices["retrain"]
+    retrain.add_argument("--out", required=True, help="output folder (resumes if it holds a training state)")
+    retrain.add_argument("--method", default="alignment-ce", choices=("alignment-ce", "tecoa", "agft", "fare"))
+    retrain.add_argument("--config", default=None, help="RetrainConfig fields as JSON (overrides the flags)")
+    for flag, kind, default in (
+        ("--steps", int, 100),
+        ("--lr", float, 2e-4),
+        ("--batch-size", int, 64),
+        ("--warmup-steps", int, 10),
+        ("--checkpoint-every", int, 50),
+        ("--attack-steps", int, 2),
+    ):
+        retrain.add_argument(flag, type=kind, default=default)
+    retrain.add_argument("--eps", default="4/255")
+    retrain.add_argument("--optimizer", default="adamw", choices=("sgd", "adamw"))
+    return parser
+
+
+def _model_and_data_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--model", help="open_clip architecture name")
+    sub.add_argument("--pretrained", default=None, help="local checkpoint path or cached pretrained tag")
+    sub.add_argument("--model-config", default=None, help="open_clip model config as JSON text or a .json path")
+    sub.add_argument("--demo-model", default=None, metavar="VAR", help="use the demo model cached under VAR")
+    sub.add_argument("--dataset", default="synthetic", help="synthetic | digits | folder:PATH | zip:PATH")
+    sub.add_argument("--split", default="held-out", choices=SPLITS, help="synthetic classes to use")
+    sub.add_argument("--templates", default=None, help="prompt templates as a JSON list ('{c}' placeholder)")
+    sub.add_argument("--n", type=int, default=None, help="number of examples (default: all)")
+    sub.add_argument("--seed", type=int, default=0)
+    sub.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda, cuda:1")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        arguments = build_parser().parse_args(argv)
+        result = _run(arguments)
+    except EngineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        print(json.dumps({"error": str(error), "type": type(error).__name__}))
+        return 2
+    print(json.dumps(result, sort_keys=True, ensure_ascii=False, default=str))
+    return 0
+
+
+def _run(arguments: argparse.Namespace) -> dict[str, Any]:
+    if arguments.command == "pretrain-demo":
+        from robustness.engine.cards import card_to_dict
+        from robustness.engine.pretrain import ensure_demo_model
+
+        with _ProgressBar("pretraining") as bar:
+            return card_to_dict(ensure_demo_model(arguments.var, progress=bar, device=arguments.device))
+    if arguments.command == "evaluate":
+        return _evaluate(arguments)
+    if arguments.command == "anchors":
+        return _anchors(arguments)
+    return _retrain(arguments)
+
+
+def _evaluate(arguments: argparse.Namespace) -> dict[str, Any]:
+    from robustness.engine.anchors import anchor_diagnostics
+    from robustness.engine.attacks import parse_attack, parse_epsilon
+    from robustness.engine.evaluate import evaluate, resolve_device
+
+    attacks = [parse_attack(name.strip()) for name in arguments.attacks.split(",") if name.strip()]
+    epsilons = [parse_epsilon(text) for text in arguments.eps.split(",") if text.strip()]
+    device = resolve_device(arguments.device)
+    _, classifier, dataset, dataset_name = _load(arguments, device)
+    diagnostics = anchor_diagnostics(classifier.text_anchors, classifier.class_names).summary()
+    with _ProgressBar("evaluating") as bar:
+        result = evaluate(
+            classifier,
+            dataset,
+            attacks=attacks,
+            epsilons=epsilons,
+            n_examples=arguments.n,
+            batch_size=arguments.batch_size,
+            seed=arguments.seed,
+            device=device,
+            progress=bar,
+            start_batch=arguments.start_batch,
+            end_batch=arguments.end_batch,
+            dataset_name=dataset_name,
+            anchor_diagnostics=diagnostics,
+        )
+    return {"record": json.loads(result.record.to_json()), "partial": result.partial.to_dict()}
+
+
+def _anchors(arguments: argparse.Namespace) -> dict[str, Any]:
+    from robustness.engine.anchors import expand_anchors
+    from robustness.engine.evaluate import resolve_device
+
+    device = resolve_device(arguments.device)
+    _, classifier, _, dataset_name = _load(arguments, device)
+    train_names, target_names = _anchor_sets(arguments, classifier.class_names)
+    anchors = classifier.text_anchors.cpu()
+    index = {name: i for i, name in enumerate(classifier.class_names)}
+    train = anchors[[index[name] for name in train_names]]
+    target = anchors[[index[name] for name in target_names]] if target_names else None
+    _, report = expand_anchors(train, target, train_names=train_names, target_names=target_names, top_k=arguments.top_k)
+    return {
+        "dataset": dataset_name,
+        "train_classes": list(train_names),
+        "target_classes": list(target_names),
+        "expansion": report.summary(),
+    }
+
+
+def _anchor_sets(arguments: argparse.Namespace, names: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Synthetic --split all: fit on the seen classes, apply to the held-out ones; else fit on all."""
+    if arguments.dataset == "synthetic" and arguments.split == "all":
+        from robustness.engine import synthetic
+
+        held_out = set(synthetic.class_names(synthetic.held_out_compositions()))
+        return tuple(n for n in names if n not in held_out), tuple(n for n in names if n in held_out)
+    return names, ()
+
+
+def _retrain(arguments: argparse.Namespace) -> dict[str, Any]:
+    from robustness.engine.attacks import parse_epsilon
+    from robustness.engine.evaluate import resolve_device
+    from robustness.engine.finetune import RetrainConfig, retrain
+
+    fields: dict[str, Any] = dict(
+        method=arguments.method,
+        lr=arguments.lr,
+        steps=arguments.steps,
+        batch_size=arguments.batch_size,
+        warmup_steps=arguments.warmup_steps,
+        checkpoint_every=arguments.checkpoint_every,
+        attack_steps=arguments.attack_steps,
+        eps=parse_epsilon(arguments.eps),
+        optimizer=arguments.optimizer,
+        seed=arguments.seed,
+    )
+    if arguments.config:
+        fields.update(_json_argument(arguments.config, "--config"))
+    try:
+        config = RetrainConfig(**fields)
+    except TypeError as error:
+        raise CommandLineError(f"bad --config: {error}") from error
+    device = resolve_device(arguments.device)
+    clip_model, classifier, dataset, dataset_name = _load(arguments, device)
+    with _ProgressBar("retraining") as bar:
+        result = retrain(
+            classifier,
+            dataset,
+            config,
+            out_dir=arguments.out,
+            clip_model=clip_model,
+            parent_checkpoint=_parent_checkpoint(arguments),
+            data_description=dataset_name,
+            device=device,
+            progress=bar,
+            train_class_names=classifier.class_names,
+        )
+    summary = asdict(result)
+    summary.pop("losses")
+    return summary
+
+
+def _load(arguments: argparse.Namespace, device: Any) -> tuple[Any, Any, Any, str]:
+    """(clip model, zero-shot classifier over the dataset's classes, dataset, dataset description)."""
+    from robustness.engine.classifier import DEFAULT_TEMPLATES, ZeroShotClassifier
+    from robustness.engine.models import load_clip
+
+    dataset, dataset_name, default_templates = _dataset(arguments)
+    templates = _json_argument(arguments.templates, "--templates") if arguments.templates else default_templates
+    loaded = load_clip(_model_spec(arguments), device)
+    classifier = ZeroShotClassifier.from_loaded(loaded, dataset.class_names, templates or DEFAULT_TEMPLATES)
+    return loaded.model, classifier.to(device), dataset, dataset_name
+
+
+def _model_spec(arguments: argparse.Namespace) -> Any:
+    from robustness.engine.models import ModelSpec
+    from robustness.engine.pretrain import demo_model_path, demo_model_spec
+
+    if arguments.demo_model:
+        folder = demo_model_path(arguments.demo_model)
+        if not (folder / "card.json").is_file():
+            raise CommandLineError(f"no demo model under {folder}; run `pretrain-demo --var {arguments.demo_model}`")
+        return demo_model_spec(folder)
+    if not arguments.model:
+        raise CommandLineError("give --model ARCHITECTURE (with --pretrained/--model-config) or --demo-model VAR")
+    config = _json_argument(arguments.model_config, "--model-config") if arguments.model_config else None
+    return ModelSpec(arguments.model, arguments.pretrained, config)
+
+
+def _parent_checkpoint(arguments: argparse.Namespace) -> str | None:
+    if arguments.demo_model:
+        return _model_spec(arguments).pretrained
+    pretrained = arguments.pretrained
+    return pretrained if pretrained and Path(pretrained).is_file() else None
+
+
+def _dataset(arguments: argparse.Namespace) -> tuple[Any, str, tuple[str, ...] | None]:
+    from robustness.engine import data
+
+    source = arguments.dataset
+    if source == "synthetic":
+        return _synthetic(arguments)
+    if source == "digits":
+        return data.load_digits(), "digits (scikit-learn)", None
+    kind, _, path = source.partition(":")
+    if kind == "folder" and path:
+        return data.load_image_folder(path), f"image folder {path}", None
+    if kind == "zip" and path:
+        return data.load_image_zip(path), f"image zip {path}", None
+    raise CommandLineError(f"unknown --dataset {source!r}: use synthetic, digits, folder:PATH or zip:PATH")
+
+
+def _synthetic(arguments: argparse.Namespace) -> tuple[Any, str, tuple[str, ...]]:
+    from robustness.engine import data, synthetic
+
+    compositions = {
+        "held-out": synthetic.held_out_compositions(),
+        "seen": synthetic.seen_compositions(),
+        "all": synthetic.all_compositions(),
+    }[arguments.split]
+    split = "train" if arguments.command == "retrain" else "test"
+    per_class = 50 if arguments.n is None else max(1, math.ceil(arguments.n / len(compositions)))
+    generated = synthetic.generate_split(synthetic.SyntheticSpec(seed=arguments.seed), split, compositions, per_class)
+    dataset = data.restrict_to_classes(generated.dataset, synthetic.class_names(compositions))
+    if arguments.n is not None:
+        dataset = data.subset(dataset, arguments.n, seed=arguments.seed)
+    name = f"synthetic compositions ({arguments.split}, {split} split, seed {arguments.seed})"
+    return dataset, name, synthetic.TEMPLATES
+
+
+def _json_argument(text: str, flag: str) -> Any:
+    try:
+        path = Path(text)
+        return json.loads(path.read_text() if text.endswith(".json") and path.is_file() else text)
+    except (ValueError, OSError) as error:
+        raise CommandLineError(f"{flag} is not valid JSON (or a readable .json file): {error}") from error
+
+
+class _ProgressBar:
+    """A tqdm bar on stderr driven by the engine's (done, total, message, eta) callbacks."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def __call__(self, done: int, total: int, message: str = "", eta: float | None = None) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=total, desc=self.label, file=sys.stderr, leave=False)
+        self.bar.n = done
+        self.bar.set_postfix_str(message, refresh=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Files a run leaves behind (adversarial examples as PNG), written whole or not at all.
+
+Everything goes into a temporary folder beside the run's folder and is moved into place with
+one `os.replace` after it is complete; a crash leaves no half-written run folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from django.conf import settings
+from PIL import Image
+
+from robustness.engine.attacks import preset, run_attack
+from robustness.engine.evaluate import resolve_device
+
+SCALE = 4  # tiny images are drawn 4× larger (nearest neighbour) so a person can see them
+
+
+def run_directory(kind: str, run_id: int) -> Path:
+    return Path(settings.MEDIA_ROOT) / "robustness" / kind / str(run_id)
+
+
+def staging_directory(kind: str, run_id: int) -> Path:
+    final = run_directory(kind, run_id)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = final.parent / f".staging-{run_id}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    return staging
+
+
+def staging_commit(staging: Path, kind: str, run_id: int) -> Path:
+    """Move a complete staging folder into place (replacing one an earlier attempt left)."""
+    final = run_directory(kind, run_id)
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(staging, final)
+    return final
+
+
+def artifact_list(folder: Path) -> list[dict[str, Any]]:
+    return [{"name": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "size": path.stat().st_size}
+            for path in sorted(folder.iterdir()) if path.is_file()]
+
+
+def _png(image: torch.Tensor, path: Path) -> None:
+    """image (3, H, W) in [0, 1] → PNG, SCALE× larger."""
+    array = (image.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
+    picture = Image.fromarray(array)
+    picture.resize((picture.width * SCALE, picture.height * SCALE), Image.NEAREST).save(path, format="PNG")
+
+
+def adversarial_examples_write(*, classifier: torch.nn.Module, dataset: Any, class_names: tuple[str, ...],
+                               config: dict[str, Any], folder: Path) -> list[dict[str, Any]]:
+    """A few images beside their adversarial versions and the perturbation magnified to the full range.
+
+    Uses the first attack at the largest ε (the most visible perturbation of the run).
+    """
+    count = min(int(config.get("examples_to_show", 4)), len(dataset))
+    if count <= 0:
+        return []
+    device = resolve_device(config.get("device", "auto"))
+    attack, eps = preset(config["attacks"][0]), max(float(e) for e in config["epsilons"])
+    images = torch.stack([dataset[i][0] for i in range(count)]).to(device)
+    labels = torch.tensor([dataset[i][1] for i in range(count)], device=device)
+    classifier.to(device).eval()
+    for parameter in classifier.parameters():
+        parameter.requires_grad_(False)
+    adversarial = run_attack(classifier, images, labels, attack, eps, n_classes=len(class_names),
+                             seed=int(config["seed"]))
+    with torch.no_grad():
+        clean_pred = classifier(images).argmax(1).tolist()
+        adversarial_pred = classifier(adversarial).argmax(1).tolist()
+    examples = []
+    for i in range(count):
+        perturbation = (adversarial[i] - images[i]) / (2 * eps) + 0.5  # ±ε → [0, 1]
+        names = {part: f"example-{i}-{part}.png" for part in ("original", "adversarial", "perturbation")}
+        _png(images[i], folder / names["original"])
+        _png(adversarial[i], folder / names["adversarial"])
+        _png(perturbation, folder / names["perturbation"])
+        examples.append({"index": i, "label": class_names[int(labels[i])], "clean_prediction": class_names[clean_pred[i]],
+                         "adversarial_prediction": class_names[adversarial_pred[i]], "attack": attack.name,
+                         "eps": eps, "files": names})
+    return examples

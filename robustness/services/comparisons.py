@@ -1,0 +1,62 @@
+"""Reading records against thresholds and against each other (pure functions over record dicts)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from config.env import env_str
+from robustness.engine.attacks import format_epsilon
+
+
+def regression_tolerance() -> float:
+    """An absolute drop in accuracy (0.05 = five points) that counts as a regression."""
+    return float(env_str("ROBUSTNESS_REGRESSION_TOLERANCE", "0.05"))
+
+
+def accuracy_points(record: Mapping[str, Any]) -> dict[str, float]:
+    """{"clean": acc, "<attack> @ <ε>": robust acc} of a record."""
+    points = {"clean": float(record["clean_accuracy"]["value"])}
+    for item in record.get("results", []):
+        points[f"{item['attack']} @ {item['eps_label']}"] = float(item["robust_accuracy"]["value"])
+    return points
+
+
+def threshold_failures(record: Mapping[str, Any], thresholds: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The thresholds (set in advance on the AI system) that this record misses, with the numbers."""
+    failures = []
+    for threshold in thresholds:
+        if not isinstance(threshold, Mapping):
+            continue
+        attack, eps = str(threshold.get("attack", "")), float(threshold.get("epsilon", 0) or 0)
+        item = next((r for r in record.get("results", []) if r["attack"] == attack and abs(r["eps"] - eps) < 1e-9),
+                    None)
+        if item is not None and threshold.get("min_robust_accuracy") is not None:
+            minimum, measured = float(threshold["min_robust_accuracy"]), float(item["robust_accuracy"]["value"])
+            if measured < minimum:
+                failures.append({"attack": attack, "eps": eps, "eps_label": format_epsilon(eps),
+                                 "metric": "robust_accuracy", "measured": measured, "minimum": minimum})
+        if threshold.get("min_clean_accuracy") is not None:
+            minimum, measured = float(threshold["min_clean_accuracy"]), float(record["clean_accuracy"]["value"])
+            if measured < minimum:
+                failures.append({"attack": "clean", "eps": 0.0, "eps_label": "0", "metric": "clean_accuracy",
+                                 "measured": measured, "minimum": minimum})
+    return failures
+
+
+def regressions_find(before: Mapping[str, Any], after: Mapping[str, Any],
+                     tolerance: float | None = None) -> list[dict[str, Any]]:
+    """Points that fell by more than the tolerance between two runs."""
+    limit = regression_tolerance() if tolerance is None else tolerance
+    old, new = accuracy_points(before), accuracy_points(after)
+    return [{"what": key, "before": old[key], "after": new[key], "drop": new[key] - old[key]}
+            for key in new if key in old and old[key] - new[key] > limit]
+
+
+def before_after(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Rows for the side-by-side table of a retraining: each point before, after and the change."""
+    old = accuracy_points(before) if before else {}
+    new = accuracy_points(after) if after else {}
+    return [{"what": key, "before": old.get(key), "after": new.get(key),
+             "change": (new[key] - old[key]) if key in old and key in new else None}
+            for key in dict.fromkeys([*old, *new])]

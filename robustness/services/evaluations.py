@@ -1,0 +1,130 @@
+"""Running an evaluation on a worker: claim, evaluate batch by batch with checkpoints, finish.
+
+Batch b's attack randomness depends on (seed, b) only (engine/evaluate.py), so a run that
+resumes at batch k from the stored counts of batches [0, k) ends with exactly the counts of an
+uninterrupted run; the stored counts are the checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from robustness.engine.attacks import preset
+from robustness.engine.evaluate import evaluate_partial, number_of_batches, record_from_partial, resolve_device
+from robustness.engine.metrics import EvaluationPartial
+from robustness.engine.progress import EvaluationCancelled
+from robustness.engine.records import library_versions
+from robustness.models import EvaluationRun
+from robustness.services import loading
+from robustness.services.leases import Claim, Heartbeat, run_claim
+from robustness.services.outcomes import run_cancelled, run_guarded
+from robustness.services.publishing import evaluation_publish
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Prepared:
+    """What an evaluation needs in memory: the classifier, the data and their hashes."""
+
+    classifier: torch.nn.Module
+    data: loading.LoadedData
+    class_names: tuple[str, ...]
+    device: torch.device
+    model_sha256: str
+
+
+def evaluation_prepare(run: EvaluationRun) -> Prepared:
+    config = run.config
+    device = resolve_device(config.get("device", "auto"))
+    data = loading.data_load(dataset=run.dataset, builtin=config.get("builtin_dataset", ""),
+                             limit=config["n_examples"], seed=config["seed"])
+    class_names = loading.classes_check(data.dataset, run.model_version)
+    loaded, model_sha = loading.clip_load(run.model_version, str(device))
+    classifier = loading.classifier_build(loaded, run.model_version, class_names)
+    return Prepared(classifier, data, class_names, device, model_sha)
+
+
+def evaluation_run_execute(*, run_id: int) -> str:
+    """The task's body. Returns a word for the task result (the row holds the real outcome)."""
+    claim = run_claim(model=EvaluationRun, pk=run_id)
+    if claim is None:
+        return "not claimed"
+    return run_guarded(claim, lambda: _execute(claim))
+
+
+def _execute(claim: Claim) -> str:
+    run = EvaluationRun.objects.select_related("model_version", "dataset", "ai_system").get(pk=claim.pk)
+    heartbeat = Heartbeat(claim)
+    heartbeat.beat(progress=run.progress, message=f"Loading model and data (attempt {claim.attempt}).",
+                   eta=None, force=True)
+    if heartbeat.should_cancel():
+        return run_cancelled(claim, message="Cancelled before it started.")
+    started = time.monotonic()
+    prepared = evaluation_prepare(run)
+    try:
+        partial, resumed_from = evaluation_batches(run, prepared, heartbeat)
+    except EvaluationCancelled as cancelled:
+        return run_cancelled(claim, message=str(cancelled).capitalize() + ".")
+    record = record_from_partial(partial, attacks=[preset(name) for name in run.config["attacks"]],
+                                 class_names=prepared.class_names, dataset_name=prepared.data.name,
+                                 seed=run.config["seed"], batch_size=run.config["batch_size"],
+                                 device=prepared.device)
+    provenance = provenance_for(run, prepared, seconds=time.monotonic() - started, resumed_from=resumed_from)
+    heartbeat.beat(progress=0.99, message="Writing the record, examples and evidence.", eta=None, force=True)
+    evaluation_publish(claim=claim, run=run, record=record, provenance=provenance, prepared=prepared)
+    return "succeeded"
+
+
+def evaluation_batches(run: EvaluationRun, prepared: Prepared, heartbeat: Heartbeat, *,
+                       keys: list[list[Any]] | None = None, start: int = 0, end: int | None = None,
+                       checkpoint: dict[str, Any] | None = None) -> tuple[EvaluationPartial, int]:
+    """Batches [start, end) one at a time, storing the counts after each (the resume point)."""
+    config = run.config
+    attacks, epsilons = _attacks_and_epsilons(config, keys)
+    total = number_of_batches(len(prepared.data.dataset), config["batch_size"])
+    end = total if end is None else end
+    stored = checkpoint if checkpoint is not None else run.checkpoint
+    partial = EvaluationPartial.from_dict(stored["partial"]) if stored.get("partial") else None
+    first = int(stored.get("next_batch", start))
+    clock_start, done_at_start = time.monotonic(), first
+    for batch in range(first, end):
+        if heartbeat.should_cancel():
+            raise EvaluationCancelled(f"evaluation cancelled before batch {batch + 1} of {total}", partial)
+        piece = evaluate_partial(prepared.classifier, prepared.data.dataset, attacks=attacks, epsilons=epsilons,
+                                 n_examples=None, batch_size=config["batch_size"], seed=config["seed"],
+                                 device=prepared.device, start_batch=batch, end_batch=batch + 1)
+        partial = piece if partial is None else partial.merge(piece)
+        done = batch + 1 - start
+        rate = (time.monotonic() - clock_start) / max(1, batch + 1 - done_at_start)
+        heartbeat.beat(progress=done / max(1, end - start) * 0.98, eta=rate * (end - batch - 1), force=True,
+                       message=f"Batch {batch + 1} of {total} evaluated.",
+                       checkpoint={"partial": partial.to_dict(), "next_batch": batch + 1})
+    if partial is None:  # an empty range: nothing to evaluate (cannot happen with n >= 1)
+        partial = EvaluationPartial.empty(len(prepared.class_names),
+                                          [(spec.name, eps) for spec in attacks for eps in epsilons])
+    return partial, first
+
+
+def _attacks_and_epsilons(config: dict[str, Any], keys: list[list[Any]] | None) -> tuple[list, list[float]]:
+    if keys is None:
+        return [preset(name) for name in config["attacks"]], [float(eps) for eps in config["epsilons"]]
+    names = list(dict.fromkeys(str(key[0]) for key in keys))
+    epsilons = list(dict.fromkeys(float(key[1]) for key in keys))
+    return [preset(name) for name in names], epsilons
+
+
+def provenance_for(run: EvaluationRun, prepared: Prepared, *, seconds: float, resumed_from: int) -> dict[str, Any]:
+    return {
+        "versions": library_versions(), "device": str(prepared.device), "seed": run.config["seed"],
+        "model_sha256": prepared.model_sha256 or run.model_version.checkpoint_sha256,
+        "data_sha256": prepared.data.sha256, "dataset": prepared.data.name,
+        "duration_seconds": round(seconds, 3), "attempt": run.attempt + 0, "resumed_from_batch": resumed_from,
+        "n_examples": len(prepared.data.dataset),
+    }
+

@@ -1,0 +1,71 @@
+"""Beat's jobs: take over runs whose worker died, and re-evaluate systems when their review is due."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from governance.models.registry import AISystem
+from robustness.models import AnchorAnalysis, EvaluationRun, EvaluationShard, RetrainingRun, RunStatus, RunTrigger
+from robustness.services.requests import MERGE_TASK, QUEUE, TASKS, _send, evaluation_run_request
+
+logger = logging.getLogger(__name__)
+# A pending run whose message never reached a worker (broker down at request time) is re-sent
+# after this long; a duplicate delivery is harmless, the claim lets only one through.
+PENDING_RESEND_AFTER = timedelta(minutes=10)
+
+
+def _expired(now: timezone.datetime) -> Q:
+    return Q(status=RunStatus.RUNNING, lease_expires_at__lt=now)
+
+
+def _stale_pending(now: timezone.datetime) -> Q:
+    return Q(status=RunStatus.PENDING, created_at__lt=now - PENDING_RESEND_AFTER, heartbeat_at__isnull=True)
+
+
+def runs_reap_expired_leases() -> int:
+    """Re-enqueue every run (or shard) whose lease expired; the next claim resumes it from its checkpoint."""
+    now, sent = timezone.now(), 0
+    for model in (EvaluationRun, AnchorAnalysis, RetrainingRun):
+        rows = model.objects.filter(_expired(now) | _stale_pending(now))
+        if model is EvaluationRun:
+            rows = rows.filter(shard_count=1)
+        for pk in rows.values_list("pk", flat=True):
+            logger.warning("%s %s: lease expired or never started; re-enqueued", model.__name__, pk)
+            _send(TASKS[model], pk)
+            sent += 1
+    for pk in EvaluationShard.objects.filter(_expired(now) | Q(status=RunStatus.PENDING, run__status=RunStatus.RUNNING,
+                                                                   run__created_at__lt=now - PENDING_RESEND_AFTER)
+                                             ).values_list("pk", flat=True):
+        _send(TASKS[EvaluationShard], pk)
+        sent += 1
+    # A sharded run whose merger died, or whose shards all finished without a merge.
+    for run in EvaluationRun.objects.filter(shard_count__gt=1, status__in=RunStatus.active()).filter(
+            Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True)):
+        if not run.shards.exclude(status=RunStatus.SUCCEEDED).exists():
+            from celery import current_app
+
+            current_app.send_task(MERGE_TASK, args=[None, run.pk], queue=QUEUE)
+            sent += 1
+    return sent
+
+
+def evaluations_schedule_periodic(*, now: timezone.datetime | None = None) -> int:
+    """For each AI system: if its newest finished evaluation is older than its review frequency,
+    run that evaluation again with the same settings (a drop beyond tolerance becomes a regression)."""
+    now, requested = now or timezone.now(), 0
+    for system in AISystem.objects.all():
+        latest = (EvaluationRun.objects.filter(ai_system=system, status=RunStatus.SUCCEEDED)
+                  .select_related("model_version", "dataset").order_by("-finished_at").first())
+        if latest is None or latest.finished_at > now - timedelta(days=system.review_frequency_days):
+            continue
+        if EvaluationRun.objects.filter(ai_system=system, status__in=RunStatus.active()).exists():
+            continue
+        evaluation_run_request(ai_system=system, model_version=latest.model_version, actor=None,
+                               config=latest.config, dataset=latest.dataset, shards=latest.shard_count,
+                               trigger=RunTrigger.PERIODIC, rerun_of=latest)
+        requested += 1
+    return requested

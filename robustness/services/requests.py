@@ -1,0 +1,251 @@
+"""Requesting, cancelling and re-running runs: the web's and the API's one write path.
+
+Each request freezes its configuration as JSON on the row, records an audit event in the same
+transaction, and enqueues the worker task on commit (by name: tasks import services, never
+the other way round).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from celery import chord, current_app, group, signature
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from governance.audit import Actor
+from governance.models.registry import AISystem, Dataset, ModelVersion, ValidationStatus
+from governance.services._audit import record_create, record_update, snapshot
+from robustness.engine.attacks import PRESETS
+from robustness.models import (
+    AnchorAnalysis,
+    EvaluationRun,
+    EvaluationShard,
+    RetrainingRun,
+    RobustnessRun,
+    RunStatus,
+    RunTrigger,
+)
+from robustness.services.loading import BUILTIN_DATASETS
+
+logger = logging.getLogger(__name__)
+QUEUE = "robustness"
+TASKS: dict[type[models.Model], str] = {
+    EvaluationRun: "robustness.tasks.evaluation_run_execute",
+    AnchorAnalysis: "robustness.tasks.anchor_analysis_execute",
+    RetrainingRun: "robustness.tasks.retraining_run_execute",
+    EvaluationShard: "robustness.tasks.evaluation_shard_execute",
+}
+MERGE_TASK = "robustness.tasks.evaluation_run_merge"
+MAX_EXAMPLES = 100_000
+
+
+def _send(task_name: str, pk: int) -> None:
+    try:
+        current_app.send_task(task_name, args=[pk], queue=QUEUE)
+    except Exception:  # a broker outage must not turn a saved request into a 500; the reaper re-sends
+        logger.exception("could not enqueue %s for %s", task_name, pk)
+
+
+def run_enqueue(run: models.Model) -> None:
+    """Send the run's task once the transaction commits (sharded evaluations as a chord)."""
+    if isinstance(run, EvaluationRun) and run.shard_count > 1:
+        transaction.on_commit(lambda: _send_chord(run.pk))
+    else:
+        task_name, pk = TASKS[type(run)], run.pk
+        transaction.on_commit(lambda: _send(task_name, pk))
+
+
+def _send_chord(run_id: int) -> None:
+    shard_ids = list(EvaluationShard.objects.filter(run_id=run_id).order_by("index").values_list("pk", flat=True))
+    header = group(signature(TASKS[EvaluationShard], args=[pk], queue=QUEUE) for pk in shard_ids)
+    try:
+        chord(header)(signature(MERGE_TASK, args=[run_id], queue=QUEUE))
+    except Exception:
+        logger.exception("could not enqueue the shards of evaluation %s", run_id)
+
+
+def _version_check(ai_system: AISystem, version: ModelVersion) -> None:
+    if version.ai_system_id != ai_system.pk or version.organisation_id != ai_system.organisation_id:
+        raise ValidationError({"model_version": "Choose a model version of this AI system."})
+    if version.status == ValidationStatus.INVALID:
+        raise ValidationError({"model_version": f"This model version is invalid: {version.status_reason}"})
+
+
+def _dataset_check(ai_system: AISystem, dataset: Dataset | None, builtin: str, field: str) -> None:
+    if dataset is None:
+        if builtin not in BUILTIN_DATASETS:
+            raise ValidationError({field: "Choose an uploaded dataset or a built-in one."})
+        return
+    if dataset.organisation_id != ai_system.organisation_id:
+        raise ValidationError({field: "Choose a dataset of this organisation."})
+    if dataset.status == ValidationStatus.INVALID:
+        raise ValidationError({field: f"This dataset is invalid: {dataset.status_reason}"})
+
+
+def evaluation_config_clean(config: Mapping[str, Any]) -> dict[str, Any]:
+    attacks = [str(name) for name in config.get("attacks") or ["screen-pgd10"]]
+    unknown = [name for name in attacks if name not in PRESETS]
+    if unknown:
+        raise ValidationError({"attacks": f"Unknown attack presets {unknown}; choose from {', '.join(PRESETS)}."})
+    epsilons = sorted({round(float(eps), 10) for eps in config.get("epsilons") or [1 / 255, 4 / 255]})
+    if not epsilons or any(not 0 < eps <= 0.5 for eps in epsilons):
+        raise ValidationError({"epsilons": "Each ε must be a fraction in (0, 0.5], e.g. 4/255."})
+    n_examples, batch_size = int(config.get("n_examples") or 200), int(config.get("batch_size") or 32)
+    if not 1 <= n_examples <= MAX_EXAMPLES or not 1 <= batch_size <= 4096:
+        raise ValidationError({"n_examples": f"Examples must be in 1..{MAX_EXAMPLES}, batch size in 1..4096."})
+    return {"attacks": attacks, "epsilons": epsilons, "n_examples": n_examples, "batch_size": batch_size,
+            "seed": int(config.get("seed") or 0), "builtin_dataset": str(config.get("builtin_dataset") or ""),
+            "examples_to_show": int(config.get("examples_to_show", 4)), "device": str(config.get("device") or "auto"),
+            "split_attacks": bool(config.get("split_attacks", False))}
+
+
+def _shards_plan(run: EvaluationRun) -> None:
+    """Batch-aligned example ranges (× attack-ε keys when split_attacks) as shard rows."""
+    config = run.config
+    batches = -(-config["n_examples"] // config["batch_size"])
+    ranges_wanted = run.shard_count
+    keys = [[attack, eps] for attack in config["attacks"] for eps in config["epsilons"]]
+    key_groups = [[key] for key in keys] if config["split_attacks"] else [keys]
+    if config["split_attacks"]:
+        ranges_wanted = max(1, run.shard_count // len(key_groups))
+    step = -(-batches // min(ranges_wanted, batches))
+    index = 0
+    for group_keys in key_groups:
+        for start in range(0, batches, step):
+            EvaluationShard.objects.create(run=run, index=index, keys=group_keys, start_batch=start,
+                                           end_batch=min(start + step, batches))
+            index += 1
+    EvaluationRun.objects.filter(pk=run.pk).update(shard_count=index)
+    run.shard_count = index
+
+
+@transaction.atomic
+def evaluation_run_request(*, ai_system: AISystem, model_version: ModelVersion, actor: Actor,
+                           config: Mapping[str, Any], dataset: Dataset | None = None, shards: int = 1,
+                           trigger: str = RunTrigger.REQUEST, rerun_of: EvaluationRun | None = None,
+                           retraining: RetrainingRun | None = None) -> EvaluationRun:
+    _version_check(ai_system, model_version)
+    frozen = evaluation_config_clean(config)
+    _dataset_check(ai_system, dataset, frozen["builtin_dataset"], "dataset")
+    if not 1 <= shards <= 64:
+        raise ValidationError({"shards": "Shards must be in 1..64."})
+    run = EvaluationRun.objects.create(
+        organisation=ai_system.organisation, ai_system=ai_system, model_version=model_version, dataset=dataset,
+        requester=_user(actor), trigger=trigger, rerun_of=rerun_of, retraining=retraining, config=frozen,
+        shard_count=shards, message="Waiting for a robustness worker.",
+        provenance={"model_sha256": model_version.checkpoint_sha256, "data_sha256": dataset.sha256 if dataset else ""})
+    if shards > 1:
+        _shards_plan(run)
+    record_create(run, actor=actor)
+    run_enqueue(run)
+    return run
+
+
+@transaction.atomic
+def anchor_analysis_request(*, ai_system: AISystem, model_version: ModelVersion, actor: Actor,
+                            config: Mapping[str, Any], trigger: str = RunTrigger.REQUEST,
+                            rerun_of: AnchorAnalysis | None = None) -> AnchorAnalysis:
+    _version_check(ai_system, model_version)
+    target = [str(name) for name in config.get("target_class_names") or []]
+    train = [str(name) for name in config.get("train_class_names") or model_version.class_names or []]
+    if len(train) < 2:
+        raise ValidationError({"train_class_names": "Anchor analysis needs at least two training classes."})
+    frozen = {"train_class_names": train, "target_class_names": target, "top_k": int(config.get("top_k") or 5)}
+    run = AnchorAnalysis.objects.create(
+        organisation=ai_system.organisation, ai_system=ai_system, model_version=model_version, requester=_user(actor),
+        trigger=trigger, rerun_of=rerun_of, config=frozen, message="Waiting for a robustness worker.")
+    record_create(run, actor=actor)
+    run_enqueue(run)
+    return run
+
+
+def retraining_config_clean(config: Mapping[str, Any]) -> dict[str, Any]:
+    from robustness.engine.finetune import METHODS  # lazily: the web needs the trainer only here
+
+    method = str(config.get("method") or "alignment-ce")
+    if method not in METHODS:
+        raise ValidationError({"method": f"Choose one of {', '.join(METHODS)}."})
+    steps = int(config.get("steps") or 100)
+    if not 1 <= steps <= 1_000_000:
+        raise ValidationError({"steps": "Steps must be in 1..1,000,000."})
+    eps = float(config.get("eps") or 4 / 255)
+    if not 0 < eps <= 0.5:
+        raise ValidationError({"eps": "ε must be a fraction in (0, 0.5]."})
+    return {"method": method, "steps": steps, "eps": eps, "lr": float(config.get("lr") or 2e-4),
+            "batch_size": int(config.get("batch_size") or 32), "attack_steps": int(config.get("attack_steps") or 2),
+            "warmup_steps": min(int(config.get("warmup_steps", max(1, steps // 10))), steps),
+            "checkpoint_every": max(1, int(config.get("checkpoint_every") or 10)), "seed": int(config.get("seed") or 0),
+            "builtin_dataset": str(config.get("builtin_dataset") or ""),
+            "device": str(config.get("device") or "auto"),
+            "evaluation": dict(config.get("evaluation") or {})}
+
+
+@transaction.atomic
+def retraining_run_request(*, ai_system: AISystem, model_version: ModelVersion, actor: Actor,
+                           config: Mapping[str, Any], training_dataset: Dataset | None = None,
+                           trigger: str = RunTrigger.REQUEST, rerun_of: RetrainingRun | None = None) -> RetrainingRun:
+    """`config["evaluation"]`: the settings of the automatic re-evaluation (defaults: the latest
+    evaluation of the parent version, so before and after compare like with like)."""
+    _version_check(ai_system, model_version)
+    frozen = retraining_config_clean(config)
+    _dataset_check(ai_system, training_dataset, frozen["builtin_dataset"], "training_dataset")
+    if not frozen["evaluation"]:
+        frozen["evaluation"] = _latest_evaluation_settings(model_version)
+    else:
+        frozen["evaluation"] = {**evaluation_config_clean(frozen["evaluation"]),
+                                "dataset_id": frozen["evaluation"].get("dataset_id")}
+    run = RetrainingRun.objects.create(
+        organisation=ai_system.organisation, ai_system=ai_system, model_version=model_version,
+        training_dataset=training_dataset, requester=_user(actor), trigger=trigger, rerun_of=rerun_of,
+        config=frozen, message="Waiting for a robustness worker.")
+    record_create(run, actor=actor)
+    run_enqueue(run)
+    return run
+
+
+def _latest_evaluation_settings(version: ModelVersion) -> dict[str, Any]:
+    latest = (EvaluationRun.objects.filter(model_version=version, status=RunStatus.SUCCEEDED)
+              .order_by("-finished_at").first())
+    if latest is None:
+        return {**evaluation_config_clean({"builtin_dataset": "synthetic-held-out"}), "dataset_id": None}
+    return {**latest.config, "dataset_id": latest.dataset_id}
+
+
+@transaction.atomic
+def run_cancel(*, run: RobustnessRun, actor: Actor) -> RobustnessRun:
+    """Pending: cancelled at once. Running: flagged; the worker stops between batches/steps."""
+    row = type(run).objects.select_for_update().get(pk=run.pk)
+    if row.is_finished:
+        raise ValidationError("This run has already finished.")
+    before = snapshot(row)
+    if row.status == RunStatus.PENDING:
+        row.status, row.finished_at, row.message = RunStatus.CANCELLED, timezone.now(), "Cancelled before it started."
+        if isinstance(row, EvaluationRun):
+            row.shards.filter(status=RunStatus.PENDING).update(status=RunStatus.CANCELLED)
+    row.cancel_requested = True
+    row.save()
+    record_update(row, before, actor=actor)
+    return row
+
+
+def run_rerun(*, run: RobustnessRun, actor: Actor) -> RobustnessRun:
+    """The same settings, as a new run (the old one stays as it was)."""
+    common = {"ai_system": run.ai_system, "model_version": run.model_version, "actor": actor,
+              "trigger": RunTrigger.RERUN, "rerun_of": run}
+    if isinstance(run, EvaluationRun):
+        return evaluation_run_request(config=run.config, dataset=run.dataset, shards=run.shard_count, **common)
+    if isinstance(run, AnchorAnalysis):
+        return anchor_analysis_request(config=run.config, **common)
+    return retraining_run_request(config=run.config, training_dataset=run.training_dataset, **common)
+
+
+def _user(actor: Actor) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def runs_for_version(version: ModelVersion) -> Sequence[EvaluationRun]:
+    return list(EvaluationRun.objects.filter(model_version=version).order_by("-created_at"))

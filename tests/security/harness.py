@@ -1,0 +1,126 @@
+"""A module-scoped world of two organisations, logged-in clients for every caller, and fingerprints.
+
+Building the world once per test module (inside one transaction, rolled back at the end) keeps
+the matrices fast; each request then runs in a savepoint of its own that is rolled back, so an
+allowed delete never takes a row away from the next caller.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.test import Client, override_settings
+
+from governance.models.tenancy import Organisation, Role
+from tests.conftest import ROLE_USERS
+from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.security.world import World, media_files, world_build
+
+ACME_LABEL, GLOBEX_LABEL = "zq-acme", "zq-globex"
+ACME_NAME = "Acme Robotics"
+# Rows that change on every request or belong to no organisation's data.
+FINGERPRINT_EXCLUDED = {"sessions.Session"}
+
+
+@dataclass
+class Matrix:
+    acme: World
+    globex: World
+    sessions: dict[str, str]  # caller → session key
+
+    def client(self, caller: str, *, organisation_header: str | None = None) -> Client:
+        extra = {"HTTP_X_ORGANISATION": organisation_header} if organisation_header else {}
+        client = Client(raise_request_exception=False, **extra)
+        if caller != "anonymous":
+            client.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[caller]
+        return client
+
+
+def _organisations() -> tuple[Organisation, Organisation]:
+    acme = OrganisationFactory(name=ACME_NAME, slug="acme")
+    for role, username in ROLE_USERS.items():
+        MembershipFactory(user=UserFactory(username=username), organisation=acme, role=role)
+    globex = OrganisationFactory(name="Globex", slug="globex")
+    MembershipFactory(user=UserFactory(username="mallory"), organisation=globex, role=Role.ORG_ADMIN)
+    MembershipFactory(user=UserFactory(username="carol"), organisation=globex, role=Role.CONSULTANT)
+    return acme, globex
+
+
+def _session(username: str, organisation: Organisation | None) -> str:
+    from django.contrib.auth import get_user_model
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    if organisation is not None:
+        session = client.session
+        session["organisation_id"] = organisation.pk
+        session.save()
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def _sessions(acme: Organisation, globex: Organisation) -> dict[str, str]:
+    sessions = {role.value: _session(username, acme) for role, username in ROLE_USERS.items()}
+    sessions["other_organisation"] = _session("mallory", globex)
+    sessions["consultant_in_globex"] = _session("carol", globex)
+    return sessions
+
+
+@contextmanager
+def matrix_world(django_db_blocker: Any) -> Iterator[Matrix]:
+    """Two organisations with one row of every kind each, for one test module."""
+    media = Path(tempfile.mkdtemp(prefix="anchorage-security-media-"))
+    overrides = override_settings(MEDIA_ROOT=media, HEALTHZ_WORKER_TIMEOUT=0.2)
+    overrides.enable()
+    try:
+        with django_db_blocker.unblock(), transaction.atomic():
+            acme, globex = _organisations()
+            from django.contrib.auth import get_user_model
+
+            users = get_user_model().objects
+            matrix = Matrix(acme=world_build(acme, users.get(username="alice"), ACME_LABEL),
+                            globex=world_build(globex, users.get(username="mallory"), GLOBEX_LABEL),
+                            sessions=_sessions(acme, globex))
+            yield matrix
+            transaction.set_rollback(True)
+    finally:
+        overrides.disable()
+
+
+def _changed_at_columns(model: type[models.Model]) -> list[str]:
+    return [field.column for field in model._meta.concrete_fields
+            if isinstance(field, models.DateTimeField) and (field.auto_now or field.name in {"updated_at", "modified"})]
+
+
+def _fingerprint_sql() -> str:
+    quote = connection.ops.quote_name
+    parts: list[str] = []
+    for model in apps.get_models():
+        if not model._meta.managed or model._meta.proxy or model._meta.label in FINGERPRINT_EXCLUDED:
+            continue
+        table = quote(model._meta.db_table)
+        parts.append(f"(SELECT COUNT(*) FROM {table})")
+        parts += [f"(SELECT MAX({quote(column)}) FROM {table})" for column in _changed_at_columns(model)]
+        for m2m in model._meta.local_many_to_many:
+            through = m2m.remote_field.through
+            if through._meta.auto_created:
+                parts.append(f"(SELECT COUNT(*) FROM {quote(through._meta.db_table)})")
+    return "SELECT " + ", ".join(parts)
+
+
+def fingerprint() -> tuple[Any, ...]:
+    """Row counts of every model (and automatic many-to-many table) and their latest change times."""
+    with connection.cursor() as cursor:
+        cursor.execute(_fingerprint_sql())
+        return tuple(cursor.fetchone())
+
+
+def state() -> tuple[tuple[Any, ...], frozenset[str]]:
+    return fingerprint(), frozenset(media_files())
