@@ -35,7 +35,7 @@ class AccessContext:
         return role_allows(self.role, action)
 
 
-def _memberships(request: HttpRequest):  # noqa: ANN202 - a queryset
+def _memberships(request: HttpRequest):
     return Membership.objects.select_related("organisation", "user").filter(user=request.user)
 
 

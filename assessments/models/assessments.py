@@ -85,7 +85,8 @@ class RequirementResult(TenantModel):
     class Meta:
         ordering = ["assessment_id", "requirement_id"]
         constraints = [models.UniqueConstraint(fields=["assessment", "requirement"], name="one_result_per_requirement")]
-        indexes = [models.Index(fields=["organisation", "result"])]
+        indexes = [models.Index(fields=["organisation", "result"]),
+                   models.Index(fields=["assessment", "result"], name="result_by_assessment")]
 
     def __str__(self) -> str:
         return f"{self.requirement} — {self.get_result_display()}"

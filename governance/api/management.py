@@ -24,9 +24,19 @@ from governance.api.serializers import (
     MembershipAddSerializer,
     MembershipSerializer,
     RequirementSerializer,
+    RiskMatrixSerializer,
     RiskSerializer,
 )
-from governance.models import ApplicabilityDecision, AuditEvent, Control, Crosswalk, Framework, Membership, Requirement, Risk
+from governance.models import (
+    ApplicabilityDecision,
+    AuditEvent,
+    Control,
+    Crosswalk,
+    Framework,
+    Membership,
+    Requirement,
+    Risk,
+)
 from governance.permissions import Action
 
 _READ_ONLY = None  # catalogs are global and read-only: no write action exists
@@ -154,6 +164,17 @@ class RiskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         cells = selectors.risk_heat_map(self.access, residual=residual)
         return Response({"matrix": self.access.organisation.risk_matrix, "residual": residual,
                          "cells": [cell.__dict__ for row in cells for cell in row]})
+
+    @extend_schema(request=RiskMatrixSerializer, responses={200: RiskMatrixSerializer})
+    @action(detail=False, methods=["get", "put"])
+    def matrix(self, request: Request) -> Response:
+        """The organisation's likelihood and impact scales (3 to 7 levels, lowest first)."""
+        if request.method == "PUT":
+            payload = RiskMatrixSerializer(data=request.data)
+            payload.is_valid(raise_exception=True)
+            service_call(services.organisation_risk_matrix_update, organisation=self.access.organisation,
+                         actor=request.user, **payload.validated_data)
+        return Response(self.access.organisation.risk_matrix)
 
 
 class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,

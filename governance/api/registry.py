@@ -18,6 +18,7 @@ from governance.api.serializers import (
     AISystemSerializer,
     ClassificationAnswersSerializer,
     ClassificationSerializer,
+    ConfirmAllSerializer,
     DatasetSerializer,
     ModelVersionSerializer,
     TrainingCardSerializer,
@@ -66,6 +67,18 @@ class AISystemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         """(Re)propose the Statement of Applicability from the classification and attributes."""
         changed = service_call(services.applicability_propose, ai_system=self.get_object(), actor=request.user)
         return Response({"changed": changed})
+
+    @extend_schema(request=ConfirmAllSerializer, responses={200: dict})
+    @action(detail=True, methods=["post"], url_path="confirm-applicability",
+            required_actions={"POST": Action.EDIT_CONTROLS})
+    def confirm_applicability(self, request: Request, pk: str | None = None) -> Response:
+        """Confirm every open proposal of one framework (by slug) with one justification."""
+        payload = ConfirmAllSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        confirmed = service_call(services.applicability_confirm_all, ai_system=self.get_object(), actor=request.user,
+                                 framework_id=payload.validated_data["framework"].pk,
+                                 justification=payload.validated_data["justification"])
+        return Response({"confirmed": confirmed})
 
 
 class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,

@@ -225,3 +225,13 @@ class AuditEventSerializer(serializers.ModelSerializer):
         model = AuditEvent
         fields = ["sequence", "actor_label", "action", "object_type", "object_id", "object_repr", "changes",
                   "created_at", "previous_hash", "hash"]
+
+
+class RiskMatrixSerializer(serializers.Serializer):
+    likelihood = serializers.ListField(child=serializers.CharField(), min_length=3, max_length=7)
+    impact = serializers.ListField(child=serializers.CharField(), min_length=3, max_length=7)
+
+
+class ConfirmAllSerializer(serializers.Serializer):
+    framework = serializers.SlugRelatedField(slug_field="slug", queryset=Framework.objects.all())
+    justification = serializers.CharField()

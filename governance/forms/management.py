@@ -97,9 +97,12 @@ class MembershipRoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
+LEVELS_HELP = "One level per line, lowest first (3 to 7 levels)."
+
+
 class RiskMatrixForm(forms.Form):
-    likelihood = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), help_text="One level per line, lowest first.")
-    impact = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), help_text="One level per line, lowest first.")
+    likelihood = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), help_text=LEVELS_HELP)
+    impact = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), help_text=LEVELS_HELP)
 
     def clean_likelihood(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["likelihood"].splitlines() if line.strip()]

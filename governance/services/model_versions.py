@@ -46,7 +46,8 @@ MODEL_VERSION_FIELDS = ("version", "architecture", "model_config", "pretrained_t
                         "prompt_templates", "parent")
 
 
-def _enqueue(task_name: str, row_id: int) -> None:
+def validation_enqueue(task_name: str, row_id: int) -> None:
+    """Send the validation to a `robustness` worker once the upload is committed."""
     def send() -> None:
         try:
             current_app.send_task(task_name, args=[row_id], queue="robustness")
@@ -96,7 +97,7 @@ def model_version_create(*, ai_system: AISystem, actor: Actor, data: Mapping[str
     version.status, version.status_reason = ValidationStatus.VALIDATING, "Queued for loading on a worker."
     version.save()
     record_create(version, actor=actor)
-    _enqueue(VALIDATE_MODEL_VERSION_TASK, version.pk)
+    validation_enqueue(VALIDATE_MODEL_VERSION_TASK, version.pk)
     return version
 
 
@@ -115,6 +116,14 @@ def model_version_update(*, model_version: ModelVersion, actor: Actor, data: Map
 
 @transaction.atomic
 def model_version_delete(*, model_version: ModelVersion, actor: Actor) -> None:
+    card = TrainingObjectiveCard.objects.filter(model_version=model_version).first()
+    if card is not None:
+        record_delete(card, actor=actor)
+    for child in model_version.children.all():  # lineage is cut, and the trail says so
+        before = snapshot(child)
+        child.parent = None
+        child.save(update_fields=["parent"])
+        record_update(child, before, actor=actor)
     record_delete(model_version, actor=actor)
     stored = model_version.checkpoint
     model_version.delete()
@@ -153,7 +162,8 @@ def _loss_terms_clean(terms: Any) -> list[dict[str, Any]]:
         if not isinstance(term, Mapping) or not str(term.get("name", "")).strip():
             raise ValidationError({"loss_terms": f"Term {index} needs a name."})
         if term.get("kind") not in LossTermKind.values:
-            raise ValidationError({"loss_terms": f"Term {index}: kind must be one of {', '.join(LossTermKind.values)}."})
+            kinds = ", ".join(LossTermKind.values)
+            raise ValidationError({"loss_terms": f"Term {index}: kind must be one of {kinds}."})
         try:
             weight = float(term.get("weight", 1.0))
         except (TypeError, ValueError):
@@ -204,7 +214,7 @@ def dataset_create(*, organisation: Any, actor: Actor, name: str, file: Uploaded
     dataset.file = file
     dataset.save()
     record_create(dataset, actor=actor)
-    _enqueue(VALIDATE_DATASET_TASK, dataset.pk)
+    validation_enqueue(VALIDATE_DATASET_TASK, dataset.pk)
     return dataset
 
 

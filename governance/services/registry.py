@@ -16,6 +16,7 @@ from governance.models.registry import AISystem, EUAIActClassification
 from governance.models.tenancy import Organisation
 from governance.services._audit import record_create, record_delete, record_update, snapshot
 from governance.services._common import fields_apply, member_check, validated
+from governance.services.model_versions import model_version_delete
 from governance.thresholds import thresholds_clean
 
 AI_SYSTEM_FIELDS = (
@@ -55,6 +56,18 @@ def ai_system_update(*, ai_system: AISystem, actor: Actor, data: Mapping[str, An
 
 @transaction.atomic
 def ai_system_delete(*, ai_system: AISystem, actor: Actor) -> None:
+    """Delete the system; the trail also records what goes with it (versions, classification)
+    and the rows that stay but lose their link (datasets, risks)."""
+    for version in ai_system.model_versions.all():
+        model_version_delete(model_version=version, actor=actor)
+    classification = EUAIActClassification.objects.filter(ai_system=ai_system).first()
+    if classification is not None:
+        record_delete(classification, actor=actor)
+    for row in (*ai_system.datasets.all(), *ai_system.risks.all()):
+        before = snapshot(row)
+        row.ai_system = None
+        row.save(update_fields=["ai_system"])
+        record_update(row, before, actor=actor)
     record_delete(ai_system, actor=actor)
     ai_system.delete()
 

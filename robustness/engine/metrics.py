@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from robustness.engine.errors import EngineError
 
@@ -120,20 +121,20 @@ class EvaluationPartial:
         }
 
     @staticmethod
-    def from_dict(data: dict[str, object]) -> EvaluationPartial:
+    def from_dict(data: dict[str, Any]) -> EvaluationPartial:
         attacks = tuple(
             AttackCounts(
                 str(a["attack"]), float(a["eps"]), tuple(int(v) for v in a["robust_correct"]), int(a["flipped"])
             )
-            for a in data["attacks"]  # type: ignore[union-attr]
+            for a in data["attacks"]
         )
         return EvaluationPartial(
             int(data["n_classes"]),
-            tuple(data["batches"]),  # type: ignore[arg-type]
-            tuple(data["examples"]),
-            tuple(data["clean_correct"]),
+            tuple(int(b) for b in data["batches"]),
+            tuple(int(v) for v in data["examples"]),
+            tuple(int(v) for v in data["clean_correct"]),
             attacks,
-        )  # type: ignore[arg-type]
+        )
 
 
 def merge_all(partials: Iterable[EvaluationPartial]) -> EvaluationPartial:

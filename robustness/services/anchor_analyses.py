@@ -48,7 +48,7 @@ def _execute(claim: Claim) -> str:
     heartbeat.beat(progress=0.4, message="Encoding the class prompts.", eta=None, force=True)
     train_anchors = build_text_anchors(loaded.model, loaded.tokenizer, train, templates)
     target_anchors = build_text_anchors(loaded.model, loaded.tokenizer, target, templates) if len(target) >= 2 else None
-    expansion, report = expand_anchors(train_anchors, target_anchors, train_names=train,
+    _, report = expand_anchors(train_anchors, target_anchors, train_names=train,
                                        target_names=target or None, top_k=analysis.config.get("top_k", 5))
     result = {"factor": report.factor, "theta_max_degrees": report.theta_max_degrees, "applied": report.applied,
               "reason": report.reason, "train_before": _diagnostics(report.train_before),

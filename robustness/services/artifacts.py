@@ -85,7 +85,8 @@ def adversarial_examples_write(*, classifier: torch.nn.Module, dataset: Any, cla
         _png(images[i], folder / names["original"])
         _png(adversarial[i], folder / names["adversarial"])
         _png(perturbation, folder / names["perturbation"])
-        examples.append({"index": i, "label": class_names[int(labels[i])], "clean_prediction": class_names[clean_pred[i]],
+        examples.append({"index": i, "label": class_names[int(labels[i])],
+                         "clean_prediction": class_names[clean_pred[i]],
                          "adversarial_prediction": class_names[adversarial_pred[i]], "attack": attack.name,
                          "eps": eps, "files": names})
     return examples

@@ -7,12 +7,14 @@ nothing. Only named transient errors escape to the task, which retries them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
@@ -36,14 +38,16 @@ def run_guarded(claim: Claim, body: Callable[[], str], *, cleanup: Callable[[], 
         return "lease lost"
     except TRANSIENT_ERRORS:
         # Hand the lease back (if the database lets us) so the retry need not wait for it to expire.
-        try:
+        with contextlib.suppress(*TRANSIENT_ERRORS):
             lease_release(claim)
-        except TRANSIENT_ERRORS:
-            pass
         raise
     except EngineError as error:
         _cleanup(cleanup)
         return run_failed(claim, message=str(error))
+    except SoftTimeLimitExceeded:
+        _cleanup(cleanup)
+        return run_failed(claim, message="The run passed the worker's time limit (CELERY_TASK_TIME_LIMIT); "
+                                         "use fewer examples or steps, or shards.")
     except (MemoryError, torch_out_of_memory()) as error:
         _cleanup(cleanup)
         return run_failed(claim, message=f"Out of memory on the worker ({type(error).__name__}); "

@@ -91,7 +91,7 @@ def evaluation_config_clean(config: Mapping[str, Any]) -> dict[str, Any]:
     unknown = [name for name in attacks if name not in PRESETS]
     if unknown:
         raise ValidationError({"attacks": f"Unknown attack presets {unknown}; choose from {', '.join(PRESETS)}."})
-    epsilons = sorted({round(float(eps), 10) for eps in config.get("epsilons") or [1 / 255, 4 / 255]})
+    epsilons = sorted({float(eps) for eps in config.get("epsilons") or [1 / 255, 4 / 255]})
     if not epsilons or any(not 0 < eps <= 0.5 for eps in epsilons):
         raise ValidationError({"epsilons": "Each ε must be a fraction in (0, 0.5], e.g. 4/255."})
     n_examples, batch_size = int(config.get("n_examples") or 200), int(config.get("batch_size") or 32)

@@ -98,7 +98,9 @@ def evaluation_shards_merge(*, run_id: int) -> str:
     """Once every shard has succeeded: merge, publish and finish the run (exactly once)."""
     run = EvaluationRun.objects.select_related("model_version", "dataset", "ai_system").get(pk=run_id)
     shards = list(run.shards.order_by("index"))
-    if run.status not in RunStatus.active() or any(s.status != RunStatus.SUCCEEDED for s in shards):
+    if run.status not in RunStatus.active():
+        return "already finished"
+    if any(s.status != RunStatus.SUCCEEDED for s in shards):
         return "not ready"
     # While shards run, the run itself holds no lease; the merger takes one like any worker
     # (two mergers: both may reset it to pending, only one claim wins).

@@ -2,6 +2,12 @@
 // once so the results render. Plain JavaScript, no dependencies (no CDN).
 (function () {
   "use strict";
+  // The AI-system picker of the runs list: choosing a system opens its runs.
+  document.addEventListener("change", function (event) {
+    const select = event.target.closest("select[data-navigate]");
+    if (select && select.value) { window.location = select.value; }
+  });
+
   const panel = document.querySelector("[data-run-status-url]");
   if (!panel) { return; }
   const url = panel.dataset.runStatusUrl;

@@ -83,7 +83,7 @@ def world(acme, globex, alice, fixture_catalogs, settings, tmp_path) -> SimpleNa
                            decision=decision, requirement=requirement, catalogs=fixture_catalogs)
 
 
-def organisation_state(organisation) -> dict[str, object]:  # noqa: ANN001
+def organisation_state(organisation) -> dict[str, object]:
     """Every governance row of one organisation, field by field (and its many-to-many links)."""
     from governance.audit import audit_snapshot
     from governance.models import (

@@ -12,7 +12,7 @@ from governance.models import AuditEvent, Role
 from tests.governance.conftest import SYSTEM_DATA
 
 
-def _events(organisation) -> list[AuditEvent]:  # noqa: ANN001
+def _events(organisation) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(organisation=organisation).order_by("sequence"))
 
 
@@ -73,3 +73,17 @@ def test_every_member_role_reads_and_filters_the_trail(world, client_as, caller)
     api = client.get("/api/v1/audit-events/", {"object_type": "governance.Risk"}).json()
     assert [row["object_repr"] for row in api["results"]] == ["Evasion attacks"]
     assert client.get("/api/v1/audit-events/", {"actor": "nobody"}).json()["count"] == 0
+
+
+def test_deleting_a_system_records_what_goes_with_it(world, acme, alice):
+    first_new = _events(acme)[-1].sequence + 1
+    services.ai_system_delete(ai_system=world.system, actor=alice)
+    recorded = [(event.action, event.object_type) for event in _events(acme) if event.sequence >= first_new]
+    assert ("delete", "governance.TrainingObjectiveCard") in recorded
+    assert ("delete", "governance.ModelVersion") in recorded
+    assert ("delete", "governance.EUAIActClassification") in recorded
+    assert ("update", "governance.Dataset") in recorded and ("update", "governance.Risk") in recorded
+    assert recorded[-1] == ("delete", "governance.AISystem")
+    world.risk.refresh_from_db()
+    assert world.risk.ai_system is None
+    call_command("verify_audit_trail")

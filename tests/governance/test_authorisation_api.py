@@ -52,6 +52,8 @@ CALLS = [
          lambda w: {"transparency_obligations": ["Art 50(1)"]}),
     Call("propose applicability", "post", lambda w: f"/ai-systems/{w.system.pk}/propose-applicability/",
          Action.EDIT_CONTROLS, lambda w: {}, changes=False),
+    Call("confirm applicability", "post", lambda w: f"/ai-systems/{w.system.pk}/confirm-applicability/",
+         Action.EDIT_CONTROLS, lambda w: {"framework": "eu-ai-act", "justification": "Reviewed with counsel."}),
     Call("model-versions list", "get", lambda w: "/model-versions/", None, owned=False),
     Call("model-versions retrieve", "get", lambda w: f"/model-versions/{w.version.pk}/", None),
     Call("model-versions create", "post", lambda w: "/model-versions/", Action.EDIT_REGISTRY, lambda w: {
@@ -89,6 +91,10 @@ CALLS = [
     Call("controls delete", "delete", lambda w: f"/controls/{w.control.pk}/", Action.EDIT_CONTROLS, success=204),
     Call("risks list", "get", lambda w: "/risks/", None, owned=False),
     Call("risks heat map", "get", lambda w: "/risks/heat-map/", None, owned=False),
+    Call("risk matrix get", "get", lambda w: "/risks/matrix/", None, owned=False),
+    Call("risk matrix put", "put", lambda w: "/risks/matrix/", Action.EDIT_CONTROLS, lambda w: {
+        "likelihood": ["Rare", "Unlikely", "Possible", "Likely", "Certain"],
+        "impact": ["Tiny", "Minor", "Moderate", "Major", "Severe"]}, owned=False),
     Call("risks retrieve", "get", lambda w: f"/risks/{w.risk.pk}/", None),
     Call("risks create", "post", lambda w: "/risks/", Action.EDIT_CONTROLS, lambda w: RISK, 201, owned=False),
     Call("risks update", "patch", lambda w: f"/risks/{w.risk.pk}/", Action.EDIT_CONTROLS,

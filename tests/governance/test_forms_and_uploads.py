@@ -18,7 +18,7 @@ GOOD_VERSION = {"version": "v9", "architecture": "ViT-B-32", "class_names": "cat
                 "prompt_templates": "a photo of a {}."}
 
 
-def _refused(client, url: str, data: dict, reason: str, acme) -> None:  # noqa: ANN001
+def _refused(client, url: str, data: dict, reason: str, acme) -> None:
     before = organisation_state(acme)
     response = client.post(url, data)
     assert response.status_code == 400

@@ -14,7 +14,7 @@ from governance.models import ApplicabilityDecision, Membership, ModelVersion, R
 from governance.thresholds import ATTACK_PRESETS, format_epsilon, thresholds_clean, thresholds_parse_lines
 
 
-def _decision(system, ref_id: str) -> ApplicabilityDecision:  # noqa: ANN001
+def _decision(system, ref_id: str) -> ApplicabilityDecision:
     return ApplicabilityDecision.objects.get(ai_system=system, requirement__ref_id=ref_id)
 
 

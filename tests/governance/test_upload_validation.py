@@ -12,7 +12,7 @@ from tests.governance.conftest import png_bytes, zip_upload
 torch = pytest.importorskip("torch")
 
 
-def _tiny_checkpoint(tmp_path) -> SimpleUploadedFile:  # noqa: ANN001
+def _tiny_checkpoint(tmp_path) -> SimpleUploadedFile:
     from robustness.engine.checkpoints import save_state_dict_file
     from robustness.engine.tiny import tiny_model
 
@@ -21,7 +21,7 @@ def _tiny_checkpoint(tmp_path) -> SimpleUploadedFile:  # noqa: ANN001
     return SimpleUploadedFile("tiny.safetensors", path.read_bytes())
 
 
-def _tiny_version(world, alice, checkpoint: SimpleUploadedFile, label: str = "tiny"):  # noqa: ANN001,ANN202
+def _tiny_version(world, alice, checkpoint: SimpleUploadedFile, label: str = "tiny"):
     from robustness.engine.tiny import TINY_ARCHITECTURE, tiny_model_config
 
     return services.model_version_create(ai_system=world.system, actor=alice, checkpoint=checkpoint, data={

@@ -31,6 +31,13 @@ def tiny_checkpoint(name: str = "tiny.safetensors", seed: int = 0) -> tuple[str,
     return relative, sha
 
 
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path) -> Path:
+    """Each test its own media folder (run ids restart per test; folders must not collide)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
 @pytest.fixture
 def system(acme) -> AISystem:
     return AISystem.objects.create(organisation=acme, name="Shape sorter", intended_purpose="Sort shapes",

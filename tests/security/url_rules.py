@@ -212,6 +212,7 @@ API_RULES: dict[str, Rule] = {
     "api:ai-system-detail": resource(A.EDIT_REGISTRY, pk_of("system")),
     "api:ai-system-classification": resource(A.EDIT_REGISTRY, pk_of("system")),
     "api:ai-system-propose-applicability": post(A.EDIT_CONTROLS, pk_of("system")),
+    "api:ai-system-confirm-applicability": post(A.EDIT_CONTROLS, pk_of("system")),
     "api:model-version-list": resource(A.EDIT_REGISTRY, scope=L),
     "api:model-version-detail": resource(A.EDIT_REGISTRY, pk_of("model_version")),
     "api:model-version-training-card": resource(A.EDIT_REGISTRY, pk_of("model_version")),
@@ -230,6 +231,7 @@ API_RULES: dict[str, Rule] = {
     "api:control-detail": resource(A.EDIT_CONTROLS, pk_of("control")),
     "api:risk-list": resource(A.EDIT_CONTROLS, scope=L),
     "api:risk-heat-map": read(scope=L),
+    "api:risk-matrix": resource(A.EDIT_CONTROLS, scope=L),
     "api:risk-detail": resource(A.EDIT_CONTROLS, pk_of("risk")),
     "api:membership-list": resource(A.MANAGE_MEMBERS, scope=L),
     "api:membership-detail": resource(A.MANAGE_MEMBERS, pk_of("membership")),
@@ -286,7 +288,7 @@ _ADMIN_ARGUMENTS = {"object_id": "1", "content_type_id": "1", "id": "1", "app_la
 ADMIN_STAFF = Rule(read=Need.STAFF, write=Need.STAFF, declared=("GET", "POST"), scope=C,
                    kwargs=lambda w: dict(_ADMIN_ARGUMENTS))
 ADMIN_PUBLIC = Rule(read=Need.PUBLIC, write=Need.PUBLIC, declared=("GET", "POST"), scope=C)
-ADMIN_REDIRECT = Rule(read=Need.PUBLIC, declared=("GET",), scope=C, kwargs=lambda w: dict(_ADMIN_ARGUMENTS),
+ADMIN_REDIRECT = Rule(read=Need.PUBLIC, write=Need.PUBLIC, scope=C, kwargs=lambda w: dict(_ADMIN_ARGUMENTS),
                       allowed_statuses=frozenset({301, 302}))
 
 
@@ -356,7 +358,8 @@ def rule_for(pattern: UrlPattern) -> Rule | None:
 def path_for(pattern: UrlPattern, kwargs: Mapping[str, Any]) -> str:
     """The concrete path of a pattern (named or not, path() or re_path()) with these arguments."""
     values = {**kwargs, "format": "json"}
-    route = re.sub(r"<(?:\w+:)?(\w+)>", lambda match: str(values[match.group(1)]), pattern.route)
+    route = pattern.route.replace("<drf_format_suffix:format>", ".json")
     route = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda match: str(values[match.group(1)]), route)
+    route = re.sub(r"<(?:\w+:)?(\w+)>", lambda match: str(values[match.group(1)]), route)
     route = route.replace("^", "").replace("$", "").replace("/?", "/").replace("\\.", ".")
     return "/" + route

@@ -11,7 +11,7 @@ from governance.services.catalogs import catalogs_load
 class Command(BaseCommand):
     help = "Load or update the framework catalogs and crosswalks (safe to run repeatedly)."
 
-    def add_arguments(self, parser):  # noqa: ANN001,ANN201
+    def add_arguments(self, parser):
         parser.add_argument("--directory", default=str(CATALOG_DIR), help="folder of catalog YAML files")
 
     def handle(self, *args: object, **options: object) -> None:

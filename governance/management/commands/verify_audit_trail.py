@@ -11,7 +11,7 @@ from governance.models.tenancy import Organisation
 class Command(BaseCommand):
     help = "Verify the audit trail's hash chains (all organisations, or --organisation SLUG)."
 
-    def add_arguments(self, parser):  # noqa: ANN001,ANN201
+    def add_arguments(self, parser):
         parser.add_argument("--organisation", help="slug of one organisation")
 
     def handle(self, *args: object, **options: object) -> None:

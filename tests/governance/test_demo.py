@@ -1,0 +1,20 @@
+"""The demo organisation gets a classified high-risk system, a control and a risk, once."""
+
+from __future__ import annotations
+
+from django.core.management import call_command
+
+from governance.models import AISystem, ApplicabilityDecision, Control, Risk
+
+
+def test_demo_setup_registers_a_governed_system_idempotently(db, capsys):
+    call_command("load_catalogs")
+    call_command("demo_setup")
+    call_command("demo_setup")
+    system = AISystem.objects.get(organisation__slug="demo")
+    assert system.classification.result == "high_risk_annex_iii"
+    assert Control.objects.get(organisation__slug="demo").requirements.count() == 3
+    assert Risk.objects.filter(ai_system=system).count() == 1
+    assert ApplicabilityDecision.objects.filter(ai_system=system).count() == 325
+    call_command("verify_audit_trail")
+    assert "intact" in capsys.readouterr().out
