@@ -90,7 +90,7 @@ def _epsilon(item: Mapping[str, Any]) -> tuple[float, str]:
         value = 0.0
     if not label:
         scaled = value * 255
-        label = f"{round(scaled)}/255" if abs(scaled - round(scaled)) < 1e-6 else f"{value:g}"
+        label = f"{round(scaled)}/255" if abs(scaled - round(scaled)) < 1e-3 else f"{value:g}"
     return value, label
 
 
@@ -142,7 +142,7 @@ def threshold_checks(points: Iterable[AttackPoint],
         epsilon, label = _epsilon({"eps": threshold.get("epsilon", 0)})
         if minimum is None:
             continue
-        match = next((p for p in points if p.attack == attack and abs(p.epsilon - epsilon) < 1e-6), None)
+        match = next((p for p in points if p.attack == attack and abs(p.epsilon - epsilon) < 1e-5), None)
         measured = match.robust_accuracy if match else None
         checks.append(ThresholdCheck(attack=attack, epsilon_label=label, minimum=minimum, measured=measured,
                                      passed=None if measured is None else measured >= minimum))

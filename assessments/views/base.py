@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.http import HttpRequest, HttpResponse
@@ -17,8 +17,19 @@ from governance.authz import OrganisationAccessMixin
 PAGE_SIZE = 50
 
 
+INTEGER_FILTERS = ("framework", "ai_system", "assessment", "requirement", "page", "heatmap_page", "expiring")
+
+
 class OrganisationView(OrganisationAccessMixin, View):
     """`self.access` is set by the mixin; rows of other organisations are 404."""
+
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        # A filter that is not a number would reach the ORM as one and fail there: refuse it here (400).
+        for name in INTEGER_FILTERS:
+            value = request.GET.get(name, "")
+            if value and not value.isdigit() and not (name == "page" and value == "last"):
+                raise BadRequest(f"{name} must be a number")
 
     def organisation_object(self, queryset: models.QuerySet | type[models.Model], **lookup: Any) -> Any:
         if isinstance(queryset, type):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -49,7 +51,7 @@ class AssessmentViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retri
     }
 
     @extend_schema(request=s.AssessmentCreateSerializer, responses={201: s.AssessmentSerializer})
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = s.AssessmentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -66,7 +68,7 @@ class AssessmentViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retri
         return Response(s.AssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.AssessmentUpdateSerializer, responses=s.AssessmentSerializer)
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         data = s.AssessmentUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         assessment = assessment_update(assessment=self.get_object(), actor=request.user, **data.validated_data)
@@ -78,27 +80,27 @@ class AssessmentViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retri
 
     @extend_schema(request=None, responses=s.AssessmentSerializer)
     @action(detail=True, methods=["post"])
-    def submit(self, request: Request, pk: str) -> Response:
+    def submit(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         return self._transition(assessment_submit_for_review, request)
 
     @extend_schema(request=None, responses=s.AssessmentSerializer)
     @action(detail=True, methods=["post"])
-    def approve(self, request: Request, pk: str) -> Response:
+    def approve(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         return self._transition(assessment_approve, request)
 
     @extend_schema(request=None, responses=s.AssessmentSerializer)
     @action(detail=True, methods=["post"])
-    def lock(self, request: Request, pk: str) -> Response:
+    def lock(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         return self._transition(assessment_lock, request)
 
     @extend_schema(request=None, responses=s.AssessmentSerializer)
     @action(detail=True, methods=["post"], url_path="return-to-draft")
-    def return_to_draft(self, request: Request, pk: str) -> Response:
+    def return_to_draft(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         return self._transition(assessment_return_to_draft, request)
 
     @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"])
-    def snapshot(self, request: Request, pk: str) -> Response:
+    def snapshot(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         assessment = self.get_object()
         content, sha256 = exports.snapshot_json(assessment)
         response = download(content, filename=f"assessment-{assessment.pk}-snapshot.json",
@@ -108,14 +110,14 @@ class AssessmentViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retri
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path="soa.csv")
-    def soa_csv(self, request: Request, pk: str) -> Response:
+    def soa_csv(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         assessment = self.get_object()
         return download(exports.csv_bytes(exports.SOA_HEADER, exports.soa_rows(assessment)),
                         filename=f"assessment-{assessment.pk}-soa.csv", content_type="text/csv")
 
     @extend_schema(responses={(200, XLSX): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path="soa.xlsx")
-    def soa_xlsx(self, request: Request, pk: str) -> Response:
+    def soa_xlsx(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         assessment = self.get_object()
         return download(exports.xlsx_bytes("Statement of Applicability", exports.SOA_HEADER,
                                            exports.soa_rows(assessment)),
@@ -123,14 +125,14 @@ class AssessmentViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retri
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path="manifest.csv")
-    def manifest_csv(self, request: Request, pk: str) -> Response:
+    def manifest_csv(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         assessment = self.get_object()
         return download(exports.csv_bytes(exports.MANIFEST_HEADER, exports.manifest_rows(assessment)),
                         filename=f"assessment-{assessment.pk}-evidence-manifest.csv", content_type="text/csv")
 
     @extend_schema(responses={(200, XLSX): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path="manifest.xlsx")
-    def manifest_xlsx(self, request: Request, pk: str) -> Response:
+    def manifest_xlsx(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         assessment = self.get_object()
         return download(exports.xlsx_bytes("Evidence manifest", exports.MANIFEST_HEADER,
                                            exports.manifest_rows(assessment)),
@@ -148,7 +150,7 @@ class RequirementResultViewSet(OrganisationViewSet, mixins.ListModelMixin, mixin
     boolean_filters = frozenset({"is_inferred", "needs_review"})
 
     @extend_schema(request=s.ResultUpdateSerializer, responses=s.RequirementResultSerializer)
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         data = s.ResultUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -162,7 +164,7 @@ class RequirementResultViewSet(OrganisationViewSet, mixins.ListModelMixin, mixin
 
     @extend_schema(request=s.ReviewSerializer, responses=s.RequirementResultSerializer)
     @action(detail=True, methods=["post"])
-    def review(self, request: Request, pk: str) -> Response:
+    def review(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         data = s.ReviewSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = requirement_result_review(result=self.get_object(), actor=request.user,

@@ -18,6 +18,9 @@ from governance.access import AccessContext
 from governance.authz import OrganisationPermission, access_of
 from governance.permissions import Action
 
+INTEGER_FILTERS = frozenset({"framework", "ai_system", "assessment", "requirement", "engagement", "phase", "owner",
+                             "evidence"})
+
 
 class Conflict(exceptions.APIException):
     status_code = 409
@@ -63,6 +66,8 @@ class OrganisationViewSet(viewsets.GenericViewSet):
                     continue
                 if lookup in self.boolean_filters:
                     value = value.lower() in ("1", "true", "yes")
+                elif name in INTEGER_FILTERS and not value.isdigit():
+                    raise exceptions.ValidationError({name: "Must be a number."})
                 queryset = queryset.filter(**{lookup: value})
         return queryset
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
@@ -36,7 +37,7 @@ class EvidenceViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retriev
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(request=s.EvidenceCreateSerializer, responses={201: s.EvidenceSerializer})
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = s.EvidenceCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -52,7 +53,7 @@ class EvidenceViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retriev
                             "application/json": s.EvidenceVersionUploadSerializer},
                    responses={201: s.EvidenceVersionSerializer})
     @action(detail=True, methods=["post"])
-    def versions(self, request: Request, pk: str) -> Response:
+    def versions(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         data = s.EvidenceVersionUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -76,7 +77,7 @@ class EvidenceVersionViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
-    def download(self, request: Request, pk: str) -> FileResponse:
+    def download(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> FileResponse:
         version = self.get_object()
         if not version.file:
             raise Http404("A link has no file: follow its URL.")
@@ -95,7 +96,7 @@ class VerifyViewSet(OrganisationViewSet):
         return EvidenceVersion.objects.none()
 
     @extend_schema(request={"multipart/form-data": s.VerifySerializer}, responses=s.VerifyResultSerializer)
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = s.VerifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         outcome = file_verify(organisation=self.access.organisation, stream=data.validated_data["file"])

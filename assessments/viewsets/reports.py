@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -28,7 +30,7 @@ class ReportViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveM
     action_permissions = {"download": Action.DOWNLOAD_REPORTS}
 
     @extend_schema(request=s.ReportCreateSerializer, responses={202: s.ReportSerializer})
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = s.ReportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         assessment = organisation_row(Assessment, data.validated_data["assessment"], request)
@@ -37,7 +39,7 @@ class ReportViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveM
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
-    def download(self, request: Request, pk: str) -> FileResponse:
+    def download(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> FileResponse:
         report = self.get_object()
         if report.status != ReportStatus.DONE or not report.file:
             raise Http404("The report is not ready.")
@@ -54,7 +56,7 @@ class DashboardViewSet(OrganisationViewSet):
         return Report.objects.none()
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
-    def list(self, request: Request) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         dashboard = dashboard_get(organisation=self.access.organisation, today=timezone.localdate())
         return Response({
             "coverage": [{"framework": c.framework_id, "name": c.name, "applicable": c.applicable,

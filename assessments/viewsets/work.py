@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -41,7 +43,7 @@ class FindingViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retrieve
     filters = FINDING_FILTERS
 
     @extend_schema(request=s.FindingWriteSerializer, responses={201: s.FindingSerializer})
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = s.FindingWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -56,7 +58,7 @@ class FindingViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retrieve
         return Response(s.FindingSerializer(finding).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.FindingWriteSerializer, responses=s.FindingSerializer)
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         data = s.FindingWriteSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
@@ -78,7 +80,7 @@ class EngagementViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retri
     write_action = Permission.EDIT_ENGAGEMENTS
 
     @extend_schema(request=s.EngagementCreateSerializer, responses={201: s.EngagementSerializer})
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = s.EngagementCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         engagement = engagement_create(organisation=self.access.organisation, actor=request.user,
@@ -86,7 +88,7 @@ class EngagementViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retri
         return Response(s.EngagementSerializer(engagement).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.EngagementUpdateSerializer, responses=s.EngagementSerializer)
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         data = s.EngagementUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -104,7 +106,7 @@ class PhaseViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveMo
     filters = {"engagement": "engagement_id"}
 
     @extend_schema(request=s.PhaseUpdateSerializer, responses=s.PhaseSerializer)
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         data = s.PhaseUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         return Response(s.PhaseSerializer(phase_update(phase=self.get_object(), actor=request.user,
@@ -140,7 +142,7 @@ class ActionViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveM
         return queryset
 
     @extend_schema(request=s.ActionWriteSerializer, responses={201: s.ActionSerializer})
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = s.ActionWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         engagement = organisation_row(Engagement, data.validated_data.get("engagement"), request)
@@ -152,7 +154,7 @@ class ActionViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveM
         return Response(s.ActionSerializer(action).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ActionWriteSerializer, responses=s.ActionSerializer)
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         data = s.ActionWriteSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         action = action_update(action=self.get_object(), actor=request.user,

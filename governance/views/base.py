@@ -110,9 +110,12 @@ class DeleteView(OrganisationAccessMixin, View):
     def after_url(self, row: models.Model) -> str:
         return redirect(self.next_url).url
 
+    def cancel_url(self, row: models.Model) -> str:
+        return row.get_absolute_url() if hasattr(row, "get_absolute_url") else redirect(self.next_url).url
+
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         row = self.get_row()
-        return render(request, self.template_name, {"object": row, "cancel": request.GET.get("cancel", "")})
+        return render(request, self.template_name, {"object": row, "cancel_url": self.cancel_url(row)})
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         row = self.get_row()
@@ -121,7 +124,8 @@ class DeleteView(OrganisationAccessMixin, View):
             self.perform(row)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
-            return render(request, self.template_name, {"object": row}, status=400)
+            return render(request, self.template_name, {"object": row, "cancel_url": self.cancel_url(row)},
+                          status=400)
         messages.success(request, f"Deleted {row}.")
         return HttpResponseRedirect(target)
 

@@ -28,17 +28,24 @@ def run_directory(kind: str, run_id: int) -> Path:
     return Path(settings.MEDIA_ROOT) / "robustness" / kind / str(run_id)
 
 
+def attempt_directory(kind: str, run_id: int, attempt: int) -> Path:
+    """Each attempt writes its own folder: a worker that lost its lease can never overwrite or
+    delete the files of the attempt that finished the run (the row's `attempt`)."""
+    return run_directory(kind, run_id) / f"attempt-{attempt}"
+
+
 def staging_directory(kind: str, run_id: int) -> Path:
-    final = run_directory(kind, run_id)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = final.parent / f".staging-{run_id}-{uuid.uuid4().hex[:8]}"
+    parent = Path(settings.MEDIA_ROOT) / "robustness" / kind
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = parent / f".staging-{run_id}-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     return staging
 
 
-def staging_commit(staging: Path, kind: str, run_id: int) -> Path:
-    """Move a complete staging folder into place (replacing one an earlier attempt left)."""
-    final = run_directory(kind, run_id)
+def staging_commit(staging: Path, kind: str, run_id: int, attempt: int) -> Path:
+    """Move a complete staging folder into place (replacing what this same attempt left)."""
+    final = attempt_directory(kind, run_id, attempt)
+    final.parent.mkdir(parents=True, exist_ok=True)
     if final.exists():
         shutil.rmtree(final)
     os.replace(staging, final)
@@ -54,7 +61,7 @@ def _png(image: torch.Tensor, path: Path) -> None:
     """image (3, H, W) in [0, 1] → PNG, SCALE× larger."""
     array = (image.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
     picture = Image.fromarray(array)
-    picture.resize((picture.width * SCALE, picture.height * SCALE), Image.NEAREST).save(path, format="PNG")
+    picture.resize((picture.width * SCALE, picture.height * SCALE), Image.Resampling.NEAREST).save(path, format="PNG")
 
 
 def adversarial_examples_write(*, classifier: torch.nn.Module, dataset: Any, class_names: tuple[str, ...],

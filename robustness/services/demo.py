@@ -65,7 +65,7 @@ def demo_prepare(*, organisation_id: int) -> str:
 def _demo_rows(organisation: Organisation) -> str:
     system = demo_system_ensure(organisation)
     version = _demo_version(system)
-    common = {"ai_system": system, "model_version": version, "actor": None, "trigger": RunTrigger.DEMO}
+    common: dict[str, Any] = {"ai_system": system, "model_version": version, "actor": None, "trigger": RunTrigger.DEMO}
     requested = []
     if not EvaluationRun.objects.filter(ai_system=system, model_version=version).exists():
         evaluation_run_request(config=DEMO_EVALUATION, **common)

@@ -13,6 +13,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.db import models
 from django.db.models import F, Q
@@ -37,7 +38,7 @@ class LeaseLost(Exception):
 
 @dataclass(frozen=True)
 class Claim:
-    model: type[models.Model]
+    model: Any  # a LeasedJob subclass
     pk: int
     attempt: int
     worker: str
@@ -47,7 +48,7 @@ class Claim:
         return self.model.objects.filter(pk=self.pk, attempt=self.attempt, status=RunStatus.RUNNING)
 
 
-def run_claim(*, model: type[models.Model], pk: int, worker: str | None = None) -> Claim | None:
+def run_claim(*, model: Any, pk: int, worker: str | None = None) -> Claim | None:
     """Take the lease on a claimable row; None when it is finished or another worker holds it."""
     now = timezone.now()
     label = worker or worker_label()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
@@ -18,11 +18,11 @@ logger = logging.getLogger(__name__)
 PENDING_RESEND_AFTER = timedelta(minutes=10)
 
 
-def _expired(now: timezone.datetime) -> Q:
+def _expired(now: datetime) -> Q:
     return Q(status=RunStatus.RUNNING, lease_expires_at__lt=now)
 
 
-def _stale_pending(now: timezone.datetime) -> Q:
+def _stale_pending(now: datetime) -> Q:
     return Q(status=RunStatus.PENDING, created_at__lt=now - PENDING_RESEND_AFTER, heartbeat_at__isnull=True)
 
 
@@ -53,14 +53,15 @@ def runs_reap_expired_leases() -> int:
     return sent
 
 
-def evaluations_schedule_periodic(*, now: timezone.datetime | None = None) -> int:
+def evaluations_schedule_periodic(*, now: datetime | None = None) -> int:
     """For each AI system: if its newest finished evaluation is older than its review frequency,
     run that evaluation again with the same settings (a drop beyond tolerance becomes a regression)."""
     now, requested = now or timezone.now(), 0
     for system in AISystem.objects.all():
         latest = (EvaluationRun.objects.filter(ai_system=system, status=RunStatus.SUCCEEDED)
                   .select_related("model_version", "dataset").order_by("-finished_at").first())
-        if latest is None or latest.finished_at > now - timedelta(days=system.review_frequency_days):
+        due = now - timedelta(days=system.review_frequency_days)
+        if latest is None or latest.finished_at is None or latest.finished_at > due:
             continue
         if EvaluationRun.objects.filter(ai_system=system, status__in=RunStatus.active()).exists():
             continue

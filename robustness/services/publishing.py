@@ -85,7 +85,7 @@ def evaluation_publish(*, claim: Claim, run: EvaluationRun, record: RobustnessRe
     except BaseException:
         remove_tree(staging)
         raise
-    final = artifacts.staging_commit(staging, "evaluations", run.pk)
+    final = artifacts.staging_commit(staging, "evaluations", run.pk, claim.attempt)
     try:
         evaluation_finish(claim=claim, run=run, record=json.loads(record.to_json()), provenance=provenance,
                           examples=examples, files=artifacts.artifact_list(final))

@@ -234,7 +234,7 @@ def run_cancel(*, run: RobustnessRun, actor: Actor) -> RobustnessRun:
 
 def run_rerun(*, run: RobustnessRun, actor: Actor) -> RobustnessRun:
     """The same settings, as a new run (the old one stays as it was)."""
-    common = {"ai_system": run.ai_system, "model_version": run.model_version, "actor": actor,
+    common: dict[str, Any] = {"ai_system": run.ai_system, "model_version": run.model_version, "actor": actor,
               "trigger": RunTrigger.RERUN, "rerun_of": run}
     if isinstance(run, EvaluationRun):
         return evaluation_run_request(config=run.config, dataset=run.dataset, shards=run.shard_count, **common)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import mimetypes
 import re
-from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -137,7 +136,8 @@ class RunArtifactView(OrganisationAccessMixin, View):
         run = selectors.run_get(self.access.organisation, kind, pk)
         if not ARTIFACT_NAME.match(name) or name not in {item["name"] for item in run.artifacts}:
             raise Http404("No such file")
-        path = artifacts.run_directory(kind, run.pk) / name
-        if not path.is_file() or Path(path).resolve().parent != artifacts.run_directory(kind, run.pk).resolve():
+        folder = artifacts.attempt_directory(kind, run.pk, run.attempt)
+        path = folder / name
+        if not path.is_file() or path.resolve().parent != folder.resolve():
             raise Http404("No such file")
         return FileResponse(path.open("rb"), content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")

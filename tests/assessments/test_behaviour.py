@@ -200,3 +200,11 @@ def test_api_lists_paginate_and_filter(acme, oscar, client_as):
                        severity="high" if index else "low")
     body = client_as("auditor").get(f"{API}/findings/", {"severity": "high"}).json()
     assert body["count"] == 2 and "next" in body and len(body["results"]) == 2
+
+
+def test_bad_filters_are_400_not_500(client_as):
+    client = client_as("auditor")
+    assert client.get(reverse("assessments:result-list"), {"framework": "x"}).status_code == 400
+    assert client.get(reverse("dashboard"), {"ai_system": "1 or 1"}).status_code == 400
+    assert client.get(f"{API}/requirement-results/", {"assessment": "abc"}).status_code == 400
+    assert client.get(f"{API}/evidence/", {"requirement": "abc"}).status_code == 400

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 from pathlib import Path
 
@@ -34,6 +35,8 @@ def _text(pdf: Path) -> str:
 
 def _pages_png(pdf: Path, prefix: str, last: int = 3) -> list[Path]:
     OUTPUT.mkdir(parents=True, exist_ok=True)
+    for stale in OUTPUT.glob(f"{prefix}-*.png"):
+        stale.unlink()
     subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", str(last), str(pdf), str(OUTPUT / prefix)],
                    check=True)
     return sorted(OUTPUT.glob(f"{prefix}-*.png"))
@@ -74,9 +77,12 @@ def test_draft_report_has_every_hash_watermark_and_non_blank_pages(audited, osca
         assert heading in text
     assert "FAIL" in text  # 0.21 at 4/255 is below the 0.40 threshold
     assert report.pages >= 5
-    pngs = _pages_png(path, "audit-report-draft")
-    assert len(pngs) == 3
-    for png in pngs:
+    pngs = _pages_png(path, "audit-report-draft", last=report.pages)
+    assert len(pngs) == report.pages
+    (OUTPUT / "audit-report-draft.json").write_text(json.dumps({
+        "pages": report.pages, "bytes": report.size, "render_seconds": round(report.render_seconds, 2),
+        "sha256": report.sha256, "manifest_sha256": report.manifest_sha256}))
+    for png in pngs[:3]:
         stat = ImageStat.Stat(Image.open(png).convert("L"))
         assert stat.var[0] > 20, f"{png.name} looks blank"
 

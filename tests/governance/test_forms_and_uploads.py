@@ -121,3 +121,9 @@ def test_the_last_organisation_admin_cannot_be_demoted(world, client_as, acme, m
 def test_adding_an_unknown_account_says_so(world, client_as, acme):
     _refused(client_as(Role.ORG_ADMIN.value), reverse("governance:member-add"),
              {"username": "ghost", "role": "auditor"}, "No account with this username", acme)
+
+
+def test_the_last_organisation_admin_cannot_be_removed(world, client_as, acme, member):
+    admin = member(Role.ORG_ADMIN)
+    _refused(client_as(Role.ORG_ADMIN.value), reverse("governance:member-remove", args=[admin.pk]), {},
+             "at least one organisation admin", acme)

@@ -136,9 +136,9 @@ def test_run_files_are_served_only_to_members(client_as, caller, runs):
     run = runs["evaluations"]
     run.artifacts = [{"name": "record.json", "sha256": "", "size": 2}]
     run.save(update_fields=["artifacts"])
-    from robustness.services.artifacts import run_directory
+    from robustness.services.artifacts import attempt_directory
 
-    folder = run_directory("evaluations", run.pk)
+    folder = attempt_directory("evaluations", run.pk, run.attempt)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "record.json").write_text("{}")
     client = client_as(caller)

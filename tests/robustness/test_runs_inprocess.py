@@ -60,6 +60,14 @@ def test_an_evaluation_run_finishes_with_a_record_evidence_and_a_threshold_findi
     assert "required at least 90.0%" in finding.description
     assert RobustnessAlert.objects.filter(evaluation=run, kind="below_threshold").count() == 1
     assert {item["name"] for item in run.artifacts} >= {"record.json", "example-0-perturbation.png"}
+    from xml.etree import ElementTree
+
+    from robustness.views.results import results_context
+
+    charts = results_context(run)
+    for name in ("accuracy_chart", "per_class_chart"):
+        svg = ElementTree.fromstring(str(charts[name]))  # well-formed, self-contained SVG
+        assert svg.tag.endswith("svg") and len(svg) > 10
 
 
 # --- bad input: each fails the run with its reason and touches nothing else ------------------------
@@ -260,6 +268,14 @@ def test_periodic_re_evaluation_runs_when_review_is_due_and_flags_a_regression(s
     regression = Finding.objects.get(title__startswith="Robustness regression")
     assert f"against run #{first.pk}" in regression.description and "→" in regression.description
     assert RobustnessAlert.objects.filter(evaluation=periodic, kind="regression").count() == 1
+    from django.template import Context, Template
+
+    from governance.access import AccessContext
+    from governance.models.tenancy import Membership
+
+    access = AccessContext(Membership.objects.filter(organisation=system.organisation).first())
+    shown = Template("{% load robustness_alerts %}{% robustness_alerts %}").render(Context({"access": access}))
+    assert "Robustness regression" in shown and f"/robustness/evaluations/{periodic.pk}/" in shown
 
 
 def test_the_reaper_re_enqueues_only_runs_whose_lease_expired(system, version):

@@ -7,6 +7,7 @@ allowed delete never takes a row away from the next caller.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.core.signals import got_request_exception
 from django.db import connection, models, transaction
 from django.test import Client, override_settings
 
@@ -30,6 +32,24 @@ ACME_NAME = "Acme Robotics"
 FINGERPRINT_EXCLUDED = {"sessions.Session"}
 
 
+class ExplainingClient(Client):
+    """A test client whose 500 answers carry the exception (as `response.exception`) instead of raising it."""
+
+    def request(self, **request: Any) -> Any:
+        errors: list[BaseException] = []
+
+        def remember(sender: Any, request: Any = None, **kwargs: Any) -> None:
+            errors.append(sys.exc_info()[1])  # type: ignore[arg-type]
+
+        got_request_exception.connect(remember, dispatch_uid=f"explain-{id(self)}")
+        try:
+            response = super().request(**request)
+        finally:
+            got_request_exception.disconnect(dispatch_uid=f"explain-{id(self)}")
+        response.exception = errors[-1] if errors else None
+        return response
+
+
 @dataclass
 class Matrix:
     acme: World
@@ -38,7 +58,7 @@ class Matrix:
 
     def client(self, caller: str, *, organisation_header: str | None = None) -> Client:
         extra = {"HTTP_X_ORGANISATION": organisation_header} if organisation_header else {}
-        client = Client(raise_request_exception=False, **extra)
+        client = ExplainingClient(raise_request_exception=False, **extra)
         if caller != "anonymous":
             client.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[caller]
         return client

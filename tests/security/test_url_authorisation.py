@@ -93,7 +93,8 @@ def problems_of(matrix: Matrix, pattern: UrlPattern, rule: Rule, method: str, ca
     found: list[str] = []
     where = f"{method} {path} as {caller}"
     if response.status_code not in want.statuses:
-        found.append(f"{where}: {response.status_code}, expected one of {sorted(want.statuses)}")
+        error = f" ({response.exception!r})" if getattr(response, "exception", None) else ""
+        found.append(f"{where}: {response.status_code}, expected one of {sorted(want.statuses)}{error}")
     if want.denied and after != before:
         found.append(f"{where}: denied, yet the data or the media files changed")
     if caller == "anonymous" and not pattern.is_api and response.status_code == 302 \

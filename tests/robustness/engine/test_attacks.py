@@ -175,3 +175,22 @@ def test_cw_margin_objective_is_minus_relu_of_margin_plus_kappa() -> None:
     objective = attack.margin_objective(logits, torch.tensor([0, 0]))
     # first: still correct, pushed by the full margin + κ; second: wrong class leads by 80 > κ, done
     assert objective.tolist() == [-(3 - 2 + 50), 0.0]
+
+
+def test_attacks_ignore_a_callers_autocast(batch) -> None:
+    classifier, images, labels = batch
+    spec = parse_attack("pgd:steps=2")
+    plain = run_attack(classifier, images, labels, spec, EPS, n_classes=4, seed=3)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        under_autocast = run_attack(classifier, images, labels, spec, EPS, n_classes=4, seed=3)
+    assert torch.equal(plain, under_autocast)
+
+
+def test_targeted_least_likely_mode_is_passed_to_torchattacks(batch) -> None:
+    classifier = batch[0]
+    spec = parse_attack("pgd:steps=2,target=least-likely")
+    assert spec.name == "pgd-2-targeted-least-likely"
+    attack = build_attack(classifier, spec, EPS, n_classes=4, seed=0)
+    assert attack.targeted and attack.attack_mode == "targeted(least-likely)"
+    with pytest.raises(AttackConfigError, match="only supported for fgsm/pgd/pgd-l2"):
+        parse_attack("cw-linf:target=random")

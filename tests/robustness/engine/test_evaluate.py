@@ -32,11 +32,12 @@ def _run(classifier: torch.nn.Module, data: TensorImages, **kwargs: Any) -> Eval
 
 def test_shards_evaluated_separately_merge_to_the_full_run(tiny_setup) -> None:
     classifier, data = tiny_setup
-    whole = _run(classifier, data)
+    one_eps = {"epsilons": [4 / 255]}
+    whole = _run(classifier, data, **one_eps)
     shards = [
-        _run(classifier, data, start_batch=0, end_batch=1),
-        _run(classifier, data, start_batch=1, end_batch=2),
-        _run(classifier, data, start_batch=2),
+        _run(classifier, data, start_batch=0, end_batch=1, **one_eps),
+        _run(classifier, data, start_batch=1, end_batch=2, **one_eps),
+        _run(classifier, data, start_batch=2, **one_eps),
     ]
     merged = merge_all(shard.partial for shard in reversed(shards))
     assert merged == whole.partial
