@@ -37,11 +37,31 @@ def frameworks_ensure(count: int, per_framework: int) -> list:
     frameworks = []
     for index in range(count):
         framework = Framework.objects.create(
-            urn=f"urn:bench:fw{index}", slug=f"fw{index}", ref_id=f"FW{index}", name=f"Benchmark framework {index}",
-            edition="2023", publisher="bench", text_policy="paraphrase", checksum="0" * 64, loaded_at=timezone.now())
-        Requirement.objects.bulk_create([Requirement(
-            framework=framework, urn=f"urn:bench:fw{index}:r{n}", ref_id=f"R{n}", kind="control", title=f"R{n}",
-            text_status="paraphrase", assessable=True, order=n) for n in range(per_framework)])
+            urn=f"urn:bench:fw{index}",
+            slug=f"fw{index}",
+            ref_id=f"FW{index}",
+            name=f"Benchmark framework {index}",
+            edition="2023",
+            publisher="bench",
+            text_policy="paraphrase",
+            checksum="0" * 64,
+            loaded_at=timezone.now(),
+        )
+        Requirement.objects.bulk_create(
+            [
+                Requirement(
+                    framework=framework,
+                    urn=f"urn:bench:fw{index}:r{n}",
+                    ref_id=f"R{n}",
+                    kind="control",
+                    title=f"R{n}",
+                    text_status="paraphrase",
+                    assessable=True,
+                    order=n,
+                )
+                for n in range(per_framework)
+            ]
+        )
         frameworks.append(framework)
     return frameworks
 
@@ -54,19 +74,36 @@ def seed(*, systems: int, results: int, frameworks: int = 4) -> tuple:
 
     per_system_framework = max(results // (systems * frameworks), 1)
     organisation = organisation_create(name="Scale Co", slug="scale", actor=None)
-    user = user_with_membership_ensure(organisation=organisation, username="bench", password="bench-password-1",
-                                       role="auditor")
+    user = user_with_membership_ensure(
+        organisation=organisation, username="bench", password="bench-password-1", role="auditor"
+    )
     catalog = frameworks_ensure(frameworks, per_system_framework)
     requirements = {f.pk: list(Requirement.objects.filter(framework=f).order_by("order")) for f in catalog}
-    ai_systems = AISystem.objects.bulk_create([AISystem(organisation=organisation, name=f"System {n:04d}",
-                                                        intended_purpose="benchmark") for n in range(systems)])
-    assessments = Assessment.objects.bulk_create([
-        Assessment(organisation=organisation, framework=f, ai_system=s, title=f"{s.name} × {f.ref_id}")
-        for s in ai_systems for f in catalog], batch_size=2000)
-    rows = [RequirementResult(organisation=organisation, assessment=a, requirement=r,
-                              result=RESULTS[(a.pk + r.pk) % len(RESULTS)],
-                              applicable=RESULTS[(a.pk + r.pk) % len(RESULTS)] != "not_applicable")
-            for a in assessments for r in requirements[a.framework_id]]
+    ai_systems = AISystem.objects.bulk_create(
+        [
+            AISystem(organisation=organisation, name=f"System {n:04d}", intended_purpose="benchmark")
+            for n in range(systems)
+        ]
+    )
+    assessments = Assessment.objects.bulk_create(
+        [
+            Assessment(organisation=organisation, framework=f, ai_system=s, title=f"{s.name} × {f.ref_id}")
+            for s in ai_systems
+            for f in catalog
+        ],
+        batch_size=2000,
+    )
+    rows = [
+        RequirementResult(
+            organisation=organisation,
+            assessment=a,
+            requirement=r,
+            result=RESULTS[(a.pk + r.pk) % len(RESULTS)],
+            applicable=RESULTS[(a.pk + r.pk) % len(RESULTS)] != "not_applicable",
+        )
+        for a in assessments
+        for r in requirements[a.framework_id]
+    ]
     RequirementResult.objects.bulk_create(rows, batch_size=5000)
     return user, len(rows)
 
@@ -84,8 +121,10 @@ def main() -> None:
     try:
         started = time.perf_counter()
         user, seeded = seed(systems=args.systems, results=args.results)
-        print(f"seeded {args.systems} AI systems, 4 frameworks, {seeded} requirement results "
-              f"in {time.perf_counter() - started:.1f} s ({connection.vendor})")
+        print(
+            f"seeded {args.systems} AI systems, 4 frameworks, {seeded} requirement results "
+            f"in {time.perf_counter() - started:.1f} s ({connection.vendor})"
+        )
         client = Client()
         client.force_login(user)
         timings, queries = [], []
@@ -98,8 +137,10 @@ def main() -> None:
             queries.append(len(captured.captured_queries))
         timings = sorted(timings[2:])  # the first renders warm caches and templates
         p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
-        print(f"dashboard render: median {statistics.median(timings) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms "
-              f"over {len(timings)} renders; {max(queries)} SQL queries per render")
+        print(
+            f"dashboard render: median {statistics.median(timings) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms "
+            f"over {len(timings)} renders; {max(queries)} SQL queries per render"
+        )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

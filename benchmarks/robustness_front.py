@@ -1,20 +1,21 @@
 """Method comparison on the synthetic benchmark's HELD-OUT compositions with the demo model.
 
 For alignment cross-entropy, TeCoA, AGFT and FARE: retrain the demo model's vision tower on
-the SEEN compositions, choose each method's learning rate on a validation split of the seen
-compositions only (highest robust accuracy at 4/255 whose clean accuracy stays within 5
+the SEEN compositions, choose each method's learning rate and number of steps on a validation
+split of the seen compositions only (highest robust accuracy at 4/255 whose clean accuracy stays within 5
 points of the original; else the best clean + robust sum), then report clean and PGD-10
 (screen-pgd10) robust accuracy at ε = 1, 2, 4/255 on the held-out compositions, 9-way.
 
 Writes docs/robustness-results-table.md (the table), docs/figures/robustness-front.svg and
 var/benchmarks/robustness_front.json (every record). Usage:
-  python benchmarks/robustness_front.py [--steps 150] [--n-test 180] [--lrs 5e-5,2e-4]
+  python benchmarks/robustness_front.py [--stops 40,80] [--n-test 90] [--lrs 2e-4]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -79,38 +80,54 @@ def fresh_model() -> torch.nn.Module:
     return load_clip(SPEC).model
 
 
-def train(method: str, lr: float, steps: int, train_set: Any, out: Path) -> tuple[torch.nn.Module, float, Any]:
-    clip_model = fresh_model()
-    classifier = ZeroShotClassifier(
-        clip_model, TOKENIZER, train_set.class_names, synthetic.TEMPLATES, IMAGE_SIZE, MEAN, STD
-    )
+def train(method: str, lr: float, stops: list[int], train_set: Any, out: Path) -> list[tuple[int, Any, float]]:
+    """Train to each stop in turn (one cosine schedule to the last stop, resumed between stops);
+    return (steps, clip model at that point, cumulative seconds) per stop."""
     config = RetrainConfig(
         method=method,
         lr=lr,
         optimizer="adamw",
-        steps=steps,
-        warmup_steps=max(1, steps // 10),
+        steps=stops[-1],
+        warmup_steps=max(1, stops[-1] // 10),
         batch_size=64,
         eps=4 / 255,
         attack_steps=2,
-        checkpoint_every=steps,
+        checkpoint_every=stops[-1],
         seed=0,
     )
-    began = time.monotonic()
-    retrain(
-        classifier,
-        train_set,
-        config,
-        out_dir=out,
-        clip_model=clip_model,
-        parent_checkpoint=SPEC.pretrained,
-        data_description="synthetic seen compositions, train split",
+    results, seconds = [], 0.0
+    for stop in stops:
+        clip_model = fresh_model()  # retrain resumes from out/ and keeps the ORIGINAL as AGFT/FARE's reference
+        classifier = ZeroShotClassifier(
+            clip_model, TOKENIZER, train_set.class_names, synthetic.TEMPLATES, IMAGE_SIZE, MEAN, STD
+        )
+        began = time.monotonic()
+        retrain(
+            classifier,
+            train_set,
+            config,
+            out_dir=out,
+            clip_model=clip_model,
+            stop_after=stop,
+            parent_checkpoint=SPEC.pretrained,
+            data_description="synthetic seen compositions, train split",
+        )
+        seconds += time.monotonic() - began
+        results.append((stop, clip_model, seconds))
+    return results
+
+
+def expansion_for(method: str, train_set: Any) -> Any:
+    """The seen-class anchor expansion alignment CE trains against (None for other methods)."""
+    if method != "alignment-ce":
+        return None
+    classifier = ZeroShotClassifier(
+        fresh_model(), TOKENIZER, train_set.class_names, synthetic.TEMPLATES, IMAGE_SIZE, MEAN, STD
     )
-    expansion = fit_anchor_expansion(classifier.text_anchors) if method == "alignment-ce" else None
-    return clip_model, time.monotonic() - began, expansion
+    return fit_anchor_expansion(classifier.text_anchors)
 
 
-def choose(candidates: list[tuple[float, Scores]], original: Scores) -> tuple[float, Scores]:
+def choose(candidates: list[tuple[tuple[float, int], Scores]], original: Scores) -> tuple[tuple[float, int], Scores]:
     """Highest robust@4/255 with clean within 5 points of the original; else best clean + robust."""
     within = [c for c in candidates if c[1].clean >= original.clean - 0.05]
     if within:
@@ -121,9 +138,10 @@ def choose(candidates: list[tuple[float, Scores]], original: Scores) -> tuple[fl
 def main() -> None:
     global SPEC, TOKENIZER, IMAGE_SIZE, MEAN, STD
     parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=150)
-    parser.add_argument("--n-test", type=int, default=180)
-    parser.add_argument("--lrs", default="5e-5,2e-4")
+    parser.add_argument("--stops", default="40,80", help="training steps at which to consider stopping")
+    parser.add_argument("--n-test", type=int, default=90)
+    parser.add_argument("--n-validation-per-class", type=int, default=2)
+    parser.add_argument("--lrs", default="2e-4")
     parser.add_argument("--methods", default=",".join(METHODS))
     arguments = parser.parse_args()
     torch.manual_seed(0)
@@ -133,7 +151,7 @@ def main() -> None:
     TOKENIZER, IMAGE_SIZE, MEAN, STD = loaded.tokenizer, loaded.image_size, loaded.mean, loaded.std
     seen, held_out = synthetic.seen_compositions(), synthetic.held_out_compositions()
     train_set = split(seen, "train", 40)
-    validation = split(seen, "validation", 4)
+    validation = split(seen, "validation", arguments.n_validation_per_class)
     test = split(held_out, "test", -(-arguments.n_test // len(held_out)))
     log(
         f"demo model {SPEC.pretrained} (held-out 9-way on card: {card.accuracy('held_out_among_held_out'):.3f}); "
@@ -142,40 +160,50 @@ def main() -> None:
     results: dict[str, Any] = {"settings": vars(arguments), "methods": {}}
     original_validation = score(loaded.model, validation, (4 / 255,))
     original = score(loaded.model, test, EPSILONS)
-    results["methods"]["original"] = summary(original, None, 0.0, None)
+    results["methods"]["original"] = summary(original, None, None, 0.0, None)
     log(f"original: {format_scores(original)}")
+    stops = [int(v) for v in arguments.stops.split(",")]
     for method in arguments.methods.split(","):
-        candidates, timings, models = [], {}, {}
+        candidates, chosen_models = [], {}
         for lr in (float(v) for v in arguments.lrs.split(",")):
-            clip_model, seconds, expansion = train(
-                method, lr, arguments.steps, train_set, ROOT / "var" / "benchmarks" / "front" / f"{method}-{lr:g}"
-            )
-            candidates.append((lr, score(clip_model, validation, (4 / 255,))))
-            timings[lr], models[lr] = seconds, (clip_model, expansion)
-            log(f"{method} lr {lr:g}: {seconds:.0f} s, validation {format_scores(candidates[-1][1])}")
-        lr, chosen = choose(candidates, original_validation)
-        clip_model, expansion = models[lr]
+            out = ROOT / "var" / "benchmarks" / "front" / f"{method}-{lr:g}"
+            shutil.rmtree(out, ignore_errors=True)  # a fresh run, never a resume of an older one
+            for steps, clip_model, seconds in train(method, lr, stops, train_set, out):
+                validation_scores = score(clip_model, validation, (4 / 255,))
+                candidates.append(((lr, steps), validation_scores))
+                chosen_models[(lr, steps)] = (clip_model, seconds)
+                log(f"{method} lr {lr:g} steps {steps}: {seconds:.0f} s, validation {format_scores(validation_scores)}")
+        (lr, steps), chosen = choose(candidates, original_validation)
+        clip_model, seconds = chosen_models[(lr, steps)]
+        expansion = expansion_for(method, train_set)
         scores = score(clip_model, test, EPSILONS)
-        results["methods"][method] = summary(scores, lr, timings[lr], chosen)
-        log(f"{method} (lr {lr:g}) held-out: {format_scores(scores)}")
+        results["methods"][method] = summary(scores, lr, steps, seconds, chosen)
+        log(f"{method} (lr {lr:g}, {steps} steps) held-out: {format_scores(scores)}")
         if expansion is not None and expansion.applied:
             expanded = score(clip_model, test, EPSILONS, anchors=expansion.apply)
-            results["methods"][f"{method}+expanded-test-anchors"] = summary(expanded, lr, timings[lr], chosen)
+            results["methods"][f"{method}+expanded-test-anchors"] = summary(expanded, lr, steps, seconds, chosen)
             log(f"{method} with expanded held-out anchors: {format_scores(expanded)}")
         results["methods"][method]["anchor_expansion"] = (
             None
             if expansion is None
             else {"factor": expansion.factor, "applied": expansion.applied, "reason": expansion.reason}
         )
+        results["methods"][method]["validation_candidates"] = [
+            {"lr": c[0][0], "steps": c[0][1], "clean": c[1].clean, "robust_4/255": c[1].robust[4 / 255]}
+            for c in candidates
+        ]
         write_outputs(results)
     log("done")
 
 
-def summary(scores: Scores, lr: float | None, seconds: float, validation: Scores | None) -> dict[str, Any]:
+def summary(
+    scores: Scores, lr: float | None, steps: int | None, seconds: float, validation: Scores | None
+) -> dict[str, Any]:
     return {
         "clean": scores.clean,
         "robust": {f"{round(e * 255)}/255": v for e, v in scores.robust.items()},
         "lr": lr,
+        "steps": steps,
         "train_seconds": round(seconds, 1),
         "validation": None
         if validation is None
@@ -194,15 +222,17 @@ def write_outputs(results: dict[str, Any]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "robustness_front.json").write_text(json.dumps(results, indent=1, sort_keys=True))
     rows = [
-        "| method | lr | train s | clean | PGD-10 1/255 | PGD-10 2/255 | PGD-10 4/255 | Δ clean | Δ robust 4/255 |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| method | lr | steps | train s | clean | PGD-10 1/255 | PGD-10 2/255 | PGD-10 4/255 "
+        "| Δ clean | Δ robust 4/255 |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     base = results["methods"]["original"]
     for name, item in results["methods"].items():
         label = LABELS.get(name, name.replace("alignment-ce+expanded-test-anchors", "alignment CE, expanded anchors"))
         robust = item["robust"]
         rows.append(
-            f"| {label} | {item['lr'] or '—'} | {item['train_seconds'] or '—'} | {100 * item['clean']:.1f} | "
+            f"| {label} | {item['lr'] or '—'} | {item['steps'] or '—'} | {item['train_seconds'] or '—'} | "
+            f"{100 * item['clean']:.1f} | "
             f"{100 * robust['1/255']:.1f} | {100 * robust['2/255']:.1f} | {100 * robust['4/255']:.1f} | "
             f"{100 * (item['clean'] - base['clean']):+.1f} | "
             f"{100 * (robust['4/255'] - base['robust']['4/255']):+.1f} |"

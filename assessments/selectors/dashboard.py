@@ -112,8 +112,8 @@ class HeatMap:
     page: int
     has_next: bool
 
-    def rows(self) -> list[tuple[Requirement, list[str]]]:
-        return [(r, [self.cells.get((r.pk, s.pk), "") for s in self.systems]) for r in self.requirements]
+    def rows(self) -> list[tuple[Requirement, list[tuple[str, AISystem]]]]:
+        return [(r, [(self.cells.get((r.pk, s.pk), ""), s) for s in self.systems]) for r in self.requirements]
 
 
 def dashboard_heatmap_get(*, organisation: Organisation, framework_id: int | None, page: int = 1,

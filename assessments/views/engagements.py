@@ -90,11 +90,11 @@ class PhaseEditView(OrganisationView):
     required_actions = EDIT
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        phase = self.organisation_object(Phase, pk=pk)
+        phase = self.organisation_object(Phase.objects.select_related("engagement"), pk=pk)
         return self._render(phase, PhaseForm(instance=phase))
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        phase = self.organisation_object(Phase, pk=pk)
+        phase = self.organisation_object(Phase.objects.select_related("engagement"), pk=pk)
         form = PhaseForm(request.POST, instance=Phase.objects.get(pk=phase.pk))
         if form.is_valid():
             try:
@@ -106,7 +106,7 @@ class PhaseEditView(OrganisationView):
 
     def _render(self, phase: Phase, form: PhaseForm) -> HttpResponse:
         return render(self.request, "assessments/form.html", {
-            "form": form, "title": f"Edit phase {phase.order}",
+            "form": form, "title": f"Edit phase {phase.order} — {phase.engagement.title}",
             "cancel_url": reverse("assessments:engagement-detail", args=[phase.engagement_id])})
 
 

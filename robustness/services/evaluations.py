@@ -52,6 +52,8 @@ def evaluation_prepare(run: EvaluationRun) -> Prepared:
 
 def evaluation_run_execute(*, run_id: int) -> str:
     """The task's body. Returns a word for the task result (the row holds the real outcome)."""
+    if EvaluationRun.objects.filter(pk=run_id, shard_count__gt=1).exists():
+        return "sharded: its shards and the merge run it"  # a stray message must not run it whole
     claim = run_claim(model=EvaluationRun, pk=run_id)
     if claim is None:
         return "not claimed"

@@ -208,3 +208,12 @@ def test_bad_filters_are_400_not_500(client_as):
     assert client.get(reverse("dashboard"), {"ai_system": "1 or 1"}).status_code == 400
     assert client.get(f"{API}/requirement-results/", {"assessment": "abc"}).status_code == 400
     assert client.get(f"{API}/evidence/", {"requirement": "abc"}).status_code == 400
+
+
+def test_report_page_has_no_inline_script_and_polls_while_running(acme, nist, system, oscar, client_as):
+    assessment = assessment_create(organisation=acme, framework=nist, ai_system=system, actor=oscar)
+    report = report_request(assessment=assessment, actor=oscar, enqueue=False)
+    content = client_as("auditor").get(reverse("assessments:report-detail", args=[report.pk])).content.decode()
+    assert "<script>" not in content and "js/assessments.js" in content and "data-poll=\"/reports/" in content
+    status = client_as("auditor").get(reverse("assessments:report-detail", args=[report.pk]), {"format": "json"})
+    assert status.json()["status"] == "pending"

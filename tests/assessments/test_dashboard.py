@@ -138,3 +138,16 @@ def test_per_system_dashboard_is_scoped(acme, nist, oscar, client_as):
 def test_dashboard_shows_only_what_the_role_may_do(acme, caller, client_as):
     content = client_as(caller).get(reverse("dashboard")).content.decode()
     assert ("Start one" in content) == (caller == "org_admin")
+
+
+def test_heatmap_cell_drills_down_to_its_result(acme, nist, oscar, client_as, system):
+    assessment = assessment_create(organisation=acme, framework=nist, ai_system=system, actor=oscar)
+    m1 = assessment.results.get(requirement__ref_id="M1")
+    requirement_result_update(result=m1, actor=oscar, result_status="non_compliant", infer=False)
+    client = client_as("auditor")
+    content = client.get(reverse("dashboard")).content.decode()
+    link = f"?current=1&requirement={m1.requirement_id}&ai_system={system.pk}"
+    assert link in content
+    drill = client.get(reverse("assessments:result-list"),
+                       {"current": "1", "requirement": m1.requirement_id, "ai_system": system.pk})
+    assert [r.result for r in drill.context["page"]] == ["non_compliant"]

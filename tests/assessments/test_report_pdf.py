@@ -116,3 +116,18 @@ def test_url_fetcher_refuses_outside_files_and_network(tmp_path):
             fetcher.fetch(url)
     own = (Path(settings.STATICFILES_DIRS[0]) / "img" / "anchor.svg").resolve().as_uri()
     assert fetcher.fetch(own).read().startswith(b"<")
+
+
+def test_report_request_enqueues_on_the_default_queue_after_commit(audited, oscar, monkeypatch,
+                                                                    django_capture_on_commit_callbacks):
+    from assessments import tasks
+
+    sent: list[tuple] = []
+    monkeypatch.setattr(tasks.report_generate_task, "apply_async",
+                        lambda args, queue: sent.append((args, queue)))
+    assessment, _ = audited
+    with django_capture_on_commit_callbacks(execute=True):
+        report = report_request(assessment=assessment, actor=oscar)
+        assert sent == []  # nothing leaves before the transaction commits
+    assert sent == [([report.pk], "default")]
+    assert tasks.report_generate_task(report.pk) == ReportStatus.DONE

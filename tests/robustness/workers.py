@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,9 @@ def _app_broker(url: str) -> Iterator[str]:
     """Point this process's Celery app (what the services send with) at another broker."""
     conf = current_app.conf
     saved = conf.broker_url, conf.broker_transport_options
+    # Celery reads CELERY_BROKER_URL from the environment before its own setting (CI sets it).
+    saved_environment = os.environ.get("CELERY_BROKER_URL")
+    os.environ["CELERY_BROKER_URL"] = url
 
     def reset() -> None:
         # Drop references only: kombu caches producer pools per connection, so closing ours
@@ -29,10 +33,15 @@ def _app_broker(url: str) -> Iterator[str]:
     conf.broker_url = url
     conf.broker_transport_options = {} if url.startswith("sqla+") else {"visibility_timeout": 3600}
     reset()
+    assert current_app.connection_for_write().as_uri().split(":")[0] == url.split(":")[0]
     try:
         yield url
     finally:
         conf.broker_url, conf.broker_transport_options = saved
+        if saved_environment is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved_environment
         reset()
 
 

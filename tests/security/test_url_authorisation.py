@@ -8,7 +8,6 @@ auditor. Writes are sent deliberately empty; each request runs in a savepoint th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +18,7 @@ from django.http import HttpResponse
 from governance.models.tenancy import Role
 from governance.permissions import PERMISSIONS, Action
 from tests.conftest import CALLERS
-from tests.security.harness import ACME_LABEL, ACME_NAME, GLOBEX_LABEL, Matrix, matrix_world, state
+from tests.security.harness import ACME_LABEL, ACME_NAME, GLOBEX_LABEL, Matrix, state
 from tests.security.url_rules import MISSING_ID, Need, Rule, Scope, UrlPattern, path_for, rule_for, url_patterns
 
 # Every test runs in a savepoint of the module's world (and this marker has pytest-django create
@@ -31,12 +30,6 @@ CASES = [(pattern, rule, method) for pattern, rule in RULED for method in patter
 OK_READ = frozenset({200})
 OK_WRITE = frozenset({200, 201, 202, 204, 301, 302, 303, 400, 405, 409, 415})
 ACME_MARKERS = (ACME_LABEL.encode(), ACME_NAME.encode())
-
-
-@pytest.fixture(scope="module")
-def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
-    with matrix_world(django_db_blocker) as built:
-        yield built
 
 
 def _case_id(case: tuple[UrlPattern, Rule, str]) -> str:
@@ -98,9 +91,9 @@ def problems_of(matrix: Matrix, pattern: UrlPattern, rule: Rule, method: str, ca
     if want.denied and after != before:
         found.append(f"{where}: denied, yet the data or the media files changed")
     if caller == "anonymous" and not pattern.is_api and response.status_code == 302 \
-            and rule.need(method) not in (Need.PUBLIC, Need.STAFF):
-        if not response["Location"].startswith("/accounts/login/"):
-            found.append(f"{where}: redirected to {response['Location']}, not to the login page")
+            and rule.need(method) not in (Need.PUBLIC, Need.STAFF) \
+            and not response["Location"].startswith("/accounts/login/"):
+        found.append(f"{where}: redirected to {response['Location']}, not to the login page")
     if caller == "other_organisation":
         body = b"".join(response.streaming_content) if response.streaming else response.content
         leaked = [marker.decode() for marker in ACME_MARKERS if marker in body]
@@ -136,7 +129,7 @@ def test_every_url_resolves_to_its_own_view(matrix: Matrix):
     for pattern, rule in RULED:
         try:
             path = path_for(pattern, rule.kwargs(matrix.acme))
-        except BaseException as skipped:  # noqa: BLE001 - a world row that is missing: reported by the matrix
+        except BaseException as skipped:
             if isinstance(skipped, pytest.skip.Exception):
                 continue
             raise
@@ -182,7 +175,7 @@ TWINS = [(pattern, rule, method) for pattern, rule, method in OWNED if method ==
 @pytest.mark.parametrize("case", TWINS, ids=_case_id)
 def test_another_organisation_reads_its_own_twin_row(matrix: Matrix, case: tuple[UrlPattern, Rule, str]):
     """Mallory's 404 on Acme's row is isolation, not a broken page: her own Globex row answers 200."""
-    pattern, rule, method = case
+    pattern, rule, _ = case
     response = matrix.client("other_organisation").get(path_for(pattern, rule.kwargs(matrix.globex)))
     body = b"".join(response.streaming_content) if response.streaming else response.content
     assert response.status_code == 200

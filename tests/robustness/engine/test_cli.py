@@ -12,8 +12,8 @@ import pytest
 
 from robustness.engine.__main__ import main
 from robustness.engine.tiny import TINY_ARCHITECTURE, TINY_MODEL_CONFIG
-from tests.robustness.engine.conftest import REPOSITORY_ROOT
 
+REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
 TINY = ["--model", TINY_ARCHITECTURE, "--model-config", json.dumps(TINY_MODEL_CONFIG), "--device", "cpu"]
 
 
