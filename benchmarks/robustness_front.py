@@ -31,6 +31,7 @@ from benchmarks.svg_plot import Series, front_plot  # noqa: E402
 from robustness.engine import synthetic  # noqa: E402
 from robustness.engine.anchors import fit_anchor_expansion  # noqa: E402
 from robustness.engine.attacks import preset  # noqa: E402
+from robustness.engine.cards import read_demo_model_card  # noqa: E402
 from robustness.engine.classifier import ZeroShotClassifier  # noqa: E402
 from robustness.engine.data import restrict_to_classes  # noqa: E402
 from robustness.engine.evaluate import evaluate  # noqa: E402
@@ -143,21 +144,32 @@ def main() -> None:
     parser.add_argument("--n-validation-per-class", type=int, default=2)
     parser.add_argument("--lrs", default="2e-4")
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--model-dir", default=None, help="demo model folder (default: ensure_demo_model(var))")
     arguments = parser.parse_args()
     torch.manual_seed(0)
-    card = ensure_demo_model(ROOT / "var")
-    SPEC = demo_model_spec(demo_model_path(ROOT / "var"))
+    if arguments.model_dir:  # a specific demo model folder (e.g. one built with an earlier recipe)
+        card = read_demo_model_card(Path(arguments.model_dir) / "card.json")
+        SPEC = demo_model_spec(arguments.model_dir)
+    else:
+        card = ensure_demo_model(ROOT / "var")
+        SPEC = demo_model_spec(demo_model_path(ROOT / "var"))
     loaded = load_clip(SPEC)
     TOKENIZER, IMAGE_SIZE, MEAN, STD = loaded.tokenizer, loaded.image_size, loaded.mean, loaded.std
     seen, held_out = synthetic.seen_compositions(), synthetic.held_out_compositions()
     train_set = split(seen, "train", 40)
     validation = split(seen, "validation", arguments.n_validation_per_class)
     test = split(held_out, "test", -(-arguments.n_test // len(held_out)))
+    results_card = {
+        "checkpoint": SPEC.pretrained,
+        "sha256": card.checkpoint_sha256,
+        "recipe": card.recipe,
+        "recipe_hash": card.recipe_hash,
+    }
     log(
         f"demo model {SPEC.pretrained} (held-out 9-way on card: {card.accuracy('held_out_among_held_out'):.3f}); "
         f"train {len(train_set)}, validation {len(validation)}, test {len(test)}"
     )
-    results: dict[str, Any] = {"settings": vars(arguments), "methods": {}}
+    results: dict[str, Any] = {"settings": vars(arguments), "model": results_card, "methods": {}}
     original_validation = score(loaded.model, validation, (4 / 255,))
     original = score(loaded.model, test, EPSILONS)
     results["methods"]["original"] = summary(original, None, None, 0.0, None)

@@ -24,6 +24,21 @@ ROLE_USERS = {Role.ORG_ADMIN: "alice", Role.RISK_OFFICER: "oscar", Role.CONSULTA
 CALLERS = ["anonymous", "other_organisation", *[role.value for role in Role]]
 
 
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Remove this run's private broker file, media and cache folders (settings/test.py)."""
+    import shutil
+    from pathlib import Path
+
+    from django.conf import settings
+
+    var = Path(settings.VAR_DIR)
+    run = str(os.getpid())
+    for leftover in var.glob(f"test-broker-{run}.sqlite3*"):
+        leftover.unlink(missing_ok=True)
+    for folder in (var / "test-media" / run, var / "test-cache" / run):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Login throttling counts in the cache: no test inherits another's failures."""

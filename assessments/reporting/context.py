@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from assessments.models import Action, Finding, Report, ResultStatus
+from assessments.models import Action, EvidenceVersion, Finding, Report, ResultStatus
 from assessments.models.findings import OPEN_FINDING_STATUSES, SEVERITY_ORDER
 from assessments.reporting.charts import accuracy_vs_epsilon_svg, robustness_over_versions_svg
 from assessments.selectors.exports import manifest_entries, manifest_sha256
@@ -40,10 +40,14 @@ def _classification(ai_system: Any) -> Any:
 
 def _robustness(report: Report) -> tuple[list[RobustnessSummary], list[dict[str, Any]], str]:
     assessment = report.assessment
-    versions = robustness_versions(report.organisation_id, ai_system_id=assessment.ai_system_id) \
-        if assessment.ai_system_id else []
-    thresholds = assessment.ai_system.robustness_thresholds if assessment.ai_system else []
-    summaries = [s for s in (robustness_summary_get(v, thresholds=thresholds) for v in versions) if s]
+    if assessment.ai_system_id:
+        versions = robustness_versions(report.organisation_id, ai_system_id=assessment.ai_system_id)
+    else:  # an organisation-wide assessment: the robustness evidence its results rest on
+        versions = list(EvidenceVersion.objects.filter(results__assessment=assessment).distinct()
+                        .select_related("evidence__ai_system").order_by("-uploaded_at")[:30])
+    # Each result is judged against the thresholds its own AI system set in advance.
+    summaries = [s for s in (robustness_summary_get(v, thresholds=v.evidence.ai_system.robustness_thresholds
+                                                    if v.evidence.ai_system else ()) for v in versions) if s]
     sections = [{"summary": s, "chart": mark_safe(accuracy_vs_epsilon_svg(s))} for s in summaries[:6]]  # noqa: S308
     trend = robustness_over_versions_svg(summaries, "Worst-case robust accuracy by model version") \
         if len(summaries) > 1 else ""

@@ -26,7 +26,10 @@ def service_call(function: Callable[..., T], **kwargs: Any) -> T:
 
 
 class OrganisationViewSet(GenericViewSet):
-    """Every governance endpoint: `OrganisationPermission` decides, querysets follow the context."""
+    """Every governance endpoint: `OrganisationPermission` decides, querysets follow the context.
+
+    Extra actions take `**kwargs`: DRF passes `format="json"` to the handler of a `….json` URL.
+    """
 
     permission_classes = [OrganisationPermission]
     write_action: Action | None = Action.EDIT_REGISTRY

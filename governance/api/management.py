@@ -99,7 +99,7 @@ class ApplicabilityDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMi
 
     @extend_schema(request=DecisionInputSerializer, responses={200: ApplicabilityDecisionSerializer})
     @action(detail=True, methods=["post"])
-    def decide(self, request: Request, pk: str | None = None) -> Response:
+    def decide(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         payload = DecisionInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         decision = service_call(services.applicability_decide, decision=self.get_object(), actor=request.user,
@@ -158,7 +158,7 @@ class RiskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
 
     @extend_schema(parameters=[OpenApiParameter("residual", OpenApiTypes.BOOL)], responses={200: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["get"], url_path="heat-map")
-    def heat_map(self, request: Request) -> Response:
+    def heat_map(self, request: Request, **kwargs: Any) -> Response:
         """Counts of open risks per likelihood × impact cell of the organisation's matrix."""
         residual = request.query_params.get("residual") == "true"
         cells = selectors.risk_heat_map(self.access, residual=residual)
@@ -167,7 +167,7 @@ class RiskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
 
     @extend_schema(request=RiskMatrixSerializer, responses={200: RiskMatrixSerializer})
     @action(detail=False, methods=["get", "put"])
-    def matrix(self, request: Request) -> Response:
+    def matrix(self, request: Request, **kwargs: Any) -> Response:
         """The organisation's likelihood and impact scales (3 to 7 levels, lowest first)."""
         if request.method == "PUT":
             payload = RiskMatrixSerializer(data=request.data)

@@ -48,7 +48,7 @@ class AISystemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     @extend_schema(request=ClassificationAnswersSerializer, responses={200: ClassificationSerializer})
     @action(detail=True, methods=["get", "put"])
-    def classification(self, request: Request, pk: str | None = None) -> Response:
+    def classification(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """GET the EU AI Act classification; PUT the guided answers to (re)classify."""
         system = self.get_object()
         if request.method == "GET":
@@ -63,7 +63,7 @@ class AISystemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     @extend_schema(request=None, responses={200: dict})
     @action(detail=True, methods=["post"], url_path="propose-applicability",
             required_actions={"POST": Action.EDIT_CONTROLS})
-    def propose_applicability(self, request: Request, pk: str | None = None) -> Response:
+    def propose_applicability(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """(Re)propose the Statement of Applicability from the classification and attributes."""
         changed = service_call(services.applicability_propose, ai_system=self.get_object(), actor=request.user)
         return Response({"changed": changed})
@@ -71,7 +71,7 @@ class AISystemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     @extend_schema(request=ConfirmAllSerializer, responses={200: dict})
     @action(detail=True, methods=["post"], url_path="confirm-applicability",
             required_actions={"POST": Action.EDIT_CONTROLS})
-    def confirm_applicability(self, request: Request, pk: str | None = None) -> Response:
+    def confirm_applicability(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """Confirm every open proposal of one framework (by slug) with one justification."""
         payload = ConfirmAllSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -108,7 +108,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
 
     @extend_schema(request=TrainingCardSerializer, responses={200: TrainingCardSerializer})
     @action(detail=True, methods=["get", "put"], url_path="training-card", parser_classes=[JSONParser])
-    def training_card(self, request: Request, pk: str | None = None) -> Response:
+    def training_card(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """The training-objective card: the audit questions on the loss function."""
         version = self.get_object()
         if request.method == "GET":

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import ProtectedError
 
 from governance.models.tenancy import Membership, Organisation
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def fields_apply(instance: models.Model, data: Mapping[str, Any], *, allowed: Iterable[str]) -> None:
@@ -35,3 +41,22 @@ def same_organisation_check(rows: Iterable[models.Model], *, organisation: Organ
     for row in rows:
         if row is not None and getattr(row, "organisation_id", None) != organisation.pk:
             raise ValidationError({field: "Choose one of this organisation's records."})
+
+
+def protected_rows_refused(function: Callable[P, R]) -> Callable[P, R]:
+    """A delete that other records still depend on (PROTECT) answers with the reason, not a 500.
+
+    The collector raises before any row is deleted, and the ValidationError rolls the whole
+    service back, its audit events included.
+    """
+
+    @wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except ProtectedError as error:
+            counts = Counter(row._meta.verbose_name for row in error.protected_objects)
+            users = ", ".join(f"{count} {name}{'' if count == 1 else '(s)'}" for name, count in sorted(counts.items()))
+            raise ValidationError(f"Cannot delete: still used by {users}. Remove or reassign those first.") from None
+
+    return wrapper

@@ -12,7 +12,7 @@ from governance.models.catalog import Requirement
 from governance.models.controls import Control
 from governance.models.tenancy import Organisation
 from governance.services._audit import record_create, record_delete, record_update, snapshot
-from governance.services._common import fields_apply, member_check, validated
+from governance.services._common import fields_apply, member_check, protected_rows_refused, validated
 
 CONTROL_FIELDS = ("ref_id", "name", "description", "control_type", "owner", "status", "review_frequency_days",
                   "last_reviewed")
@@ -48,6 +48,7 @@ def control_update(*, control: Control, actor: Actor, data: Mapping[str, Any],
     return control
 
 
+@protected_rows_refused
 @transaction.atomic
 def control_delete(*, control: Control, actor: Actor) -> None:
     record_delete(control, actor=actor, m2m=M2M)

@@ -28,7 +28,7 @@ from governance.models.registry import (
     ValidationStatus,
 )
 from governance.services._audit import record_create, record_delete, record_update, snapshot
-from governance.services._common import fields_apply, same_organisation_check, validated
+from governance.services._common import fields_apply, protected_rows_refused, same_organisation_check, validated
 from governance.uploads import (
     UploadError,
     checkpoint_check,
@@ -114,6 +114,7 @@ def model_version_update(*, model_version: ModelVersion, actor: Actor, data: Map
     return model_version
 
 
+@protected_rows_refused
 @transaction.atomic
 def model_version_delete(*, model_version: ModelVersion, actor: Actor) -> None:
     card = TrainingObjectiveCard.objects.filter(model_version=model_version).first()
@@ -218,6 +219,7 @@ def dataset_create(*, organisation: Any, actor: Actor, name: str, file: Uploaded
     return dataset
 
 
+@protected_rows_refused
 @transaction.atomic
 def dataset_delete(*, dataset: Dataset, actor: Actor) -> None:
     record_delete(dataset, actor=actor)

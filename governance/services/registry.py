@@ -15,7 +15,7 @@ from governance.models.catalog import Requirement
 from governance.models.registry import AISystem, EUAIActClassification
 from governance.models.tenancy import Organisation
 from governance.services._audit import record_create, record_delete, record_update, snapshot
-from governance.services._common import fields_apply, member_check, validated
+from governance.services._common import fields_apply, member_check, protected_rows_refused, validated
 from governance.services.model_versions import model_version_delete
 from governance.thresholds import thresholds_clean
 
@@ -54,6 +54,7 @@ def ai_system_update(*, ai_system: AISystem, actor: Actor, data: Mapping[str, An
     return ai_system
 
 
+@protected_rows_refused
 @transaction.atomic
 def ai_system_delete(*, ai_system: AISystem, actor: Actor) -> None:
     """Delete the system; the trail also records what goes with it (versions, classification)

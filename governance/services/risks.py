@@ -13,7 +13,13 @@ from governance.models.controls import Control
 from governance.models.risks import Risk
 from governance.models.tenancy import Organisation
 from governance.services._audit import record_create, record_delete, record_update, snapshot
-from governance.services._common import fields_apply, member_check, same_organisation_check, validated
+from governance.services._common import (
+    fields_apply,
+    member_check,
+    protected_rows_refused,
+    same_organisation_check,
+    validated,
+)
 
 RISK_FIELDS = ("ai_system", "title", "description", "risk_source", "characteristic", "likelihood", "impact",
                "treatment", "treatment_plan", "residual_likelihood", "residual_impact", "owner", "status",
@@ -67,6 +73,7 @@ def risk_update(*, risk: Risk, actor: Actor, data: Mapping[str, Any],
     return risk
 
 
+@protected_rows_refused
 @transaction.atomic
 def risk_delete(*, risk: Risk, actor: Actor) -> None:
     record_delete(risk, actor=actor, m2m=M2M)

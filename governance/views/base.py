@@ -66,8 +66,13 @@ class WriteFormView(OrganisationAccessMixin, View):
     def cancel_url(self) -> str:
         return reverse("governance:ai-system-list")
 
+    def subject(self) -> models.Model | None:
+        """The row the form is about, named under the title."""
+        return None
+
     def context(self, form: Form) -> dict[str, Any]:
-        return {"form": form, "title": self.title, "multipart": self.multipart, "cancel_url": self.cancel_url()}
+        return {"form": form, "title": self.title, "multipart": self.multipart, "cancel_url": self.cancel_url(),
+                "subject": self.subject()}
 
     def render_form(self, form: Form, status: int = 200) -> HttpResponse:
         return render(self.request, self.template_name, self.context(form), status=status)

@@ -59,6 +59,9 @@ class ControlEditView(WriteFormView):
     def cancel_url(self) -> str:
         return self.control.get_absolute_url()
 
+    def subject(self) -> Control:
+        return self.control
+
     def get_form_kwargs(self) -> dict[str, Any]:
         return {"organisation": self.access.organisation, "instance": Control.objects.get(pk=self.control.pk)}
 
@@ -137,6 +140,9 @@ class RiskEditView(WriteFormView):
 
     def cancel_url(self) -> str:
         return self.risk.get_absolute_url()
+
+    def subject(self) -> Risk:
+        return self.risk
 
     def get_form_kwargs(self) -> dict[str, Any]:
         return {"organisation": self.access.organisation, "instance": Risk.objects.get(pk=self.risk.pk)}

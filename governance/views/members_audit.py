@@ -52,6 +52,9 @@ class MemberRoleView(WriteFormView):
     def initial(self) -> dict[str, Any]:
         return {"role": self.membership.role}
 
+    def subject(self) -> Membership:
+        return self.membership
+
     def perform(self, form: MembershipRoleForm) -> Membership:
         return services.membership_update(membership=self.membership, role=form.cleaned_data["role"],
                                           actor=self.request.user)

@@ -64,6 +64,9 @@ class _SystemMixin:
     def cancel_url(self) -> str:
         return self.system.get_absolute_url()
 
+    def subject(self) -> AISystem:
+        return self.system
+
 
 class AISystemEditView(_SystemMixin, WriteFormView):
     form_class = AISystemForm
@@ -123,6 +126,9 @@ class _VersionMixin:
 
     def cancel_url(self) -> str:
         return self.version.get_absolute_url()
+
+    def subject(self) -> ModelVersion:
+        return self.version
 
 
 class ModelVersionDetailView(ReadView):

@@ -87,7 +87,7 @@ class RobustnessRun(TenantModel, LeasedJob):
     kind_slug = ""
 
     def __str__(self) -> str:
-        return f"{self._meta.verbose_name} #{self.pk} of {self.model_version_id}"
+        return f"{self._meta.verbose_name} #{self.pk}"
 
     def get_absolute_url(self) -> str:
         return reverse("robustness:run-detail", args=[self.kind_slug, self.pk])

@@ -131,3 +131,13 @@ def test_report_request_enqueues_on_the_default_queue_after_commit(audited, osca
         assert sent == []  # nothing leaves before the transaction commits
     assert sent == [([report.pk], "default")]
     assert tasks.report_generate_task(report.pk) == ReportStatus.DONE
+
+
+def test_organisation_wide_report_shows_the_robustness_evidence_its_results_rest_on(acme, nist, system, oscar):
+    assessment = assessment_create(organisation=acme, framework=nist, actor=oscar)
+    _, record = robustness_evidence(acme, oscar, system)
+    requirement_result_update(result=assessment.results.get(requirement__ref_id="M2"), actor=oscar,
+                              result_status="non_compliant", evidence_versions=[record])
+    report = report_generate(report_id=report_request(assessment=assessment, actor=oscar, enqueue=False).pk)
+    text = _text(Path(report.file.path))
+    assert "Whole organisation" in text and "FAIL" in text and record.sha256 in "".join(text.split())

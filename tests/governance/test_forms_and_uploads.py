@@ -127,3 +127,15 @@ def test_the_last_organisation_admin_cannot_be_removed(world, client_as, acme, m
     admin = member(Role.ORG_ADMIN)
     _refused(client_as(Role.ORG_ADMIN.value), reverse("governance:member-remove", args=[admin.pk]), {},
              "at least one organisation admin", acme)
+
+
+def test_a_system_that_assessments_depend_on_is_not_deleted_and_says_why(world, client_as, acme):
+    from assessments.models import Assessment
+
+    Assessment.objects.create(organisation=acme, title="Baseline", framework=world.catalogs.eu, ai_system=world.system)
+    _refused(client_as(OFFICER), reverse("governance:ai-system-delete", args=[world.system.pk]), {},
+             "still used by 1 assessment", acme)
+    before = organisation_state(acme)
+    response = client_as(OFFICER).delete(f"/api/v1/ai-systems/{world.system.pk}/")
+    assert response.status_code == 400 and "still used by" in str(response.json())
+    assert organisation_state(acme) == before

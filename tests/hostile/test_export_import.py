@@ -50,6 +50,8 @@ def _normalised(folder: Path) -> dict[str, list[dict[str, Any]]]:
             field = model._meta.get_field(name)
             if (row["model"], name) in {(AUDIT, key) for key in REHASHED}:
                 continue
+            if field.unique and not field.is_relation:
+                continue  # globally unique values (a report's uid) are renewed when imported beside the original
             if (row["model"], row["pk"], name) in files:
                 value = files[(row["model"], row["pk"], name)]
             elif field.is_relation and field.related_model._meta.label in tenant:

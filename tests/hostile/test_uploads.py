@@ -9,6 +9,7 @@ nothing is half-written: no new row, no new file under MEDIA_ROOT. A pickle payl
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.django_db
 MARKER = Path(tempfile.gettempdir()) / "anchorage-pickle-marker"
 REFUSED = {400, 413, 415, 422}
 TRIED: list[str] = []
+OUTCOMES: list[dict[str, Any]] = []
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -36,7 +38,8 @@ def _no_marker() -> Iterator[None]:
     assert not MARKER.exists(), "a pickle payload was executed"
     out = settings.TEST_OUTPUT_DIR / "hostile-uploads.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"payloads_submitted": len(TRIED), "submissions": TRIED}, indent=1))
+    out.write_text(json.dumps({"payloads_submitted": len(TRIED), "submissions": TRIED, "outcomes": OUTCOMES},
+                              indent=1))
 
 
 def _upload(payload: Payload) -> SimpleUploadedFile:
@@ -96,6 +99,8 @@ def _validate(kind: str, row_id: int) -> tuple[str, str]:
 def _assert_refused_or_invalid(payload: Payload, response: Any, before: Any, after: Any,
                                verdicts: list[tuple[str, str]]) -> None:
     what = f"{payload.attack} ({payload.name})"
+    OUTCOMES.append({"attack": payload.attack, "status": response.status_code,
+                     "reason": _reason(response)[-300:] if response.status_code in REFUSED else verdicts})
     assert response.status_code < 500, f"{what}: {response.status_code}"
     if response.status_code in REFUSED:
         assert after == before, f"{what}: refused, yet rows or files were written"
@@ -110,8 +115,8 @@ def _assert_refused_or_invalid(payload: Payload, response: Any, before: Any, aft
 def _reason(response: Any) -> str:
     if response.get("Content-Type", "").startswith("application/json"):
         return json.dumps(response.json())
-    text = response.content.decode(errors="replace")
-    return ("errorlist" in text and text) or ""
+    errors = re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', response.content.decode(errors="replace"), re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", error).strip() for error in errors)
 
 
 DATASETS = payloads.dataset_payloads()

@@ -238,9 +238,10 @@ def _evaluation(world: World) -> Any:
 
 def _with_artifact(run: Any) -> Any:
     """A finished file of the run (as a worker would leave it), for the artifact download URL."""
-    from robustness.services.artifacts import run_directory
+    from robustness.services import artifacts
 
-    folder = run_directory(run.kind_slug, run.pk)
+    folder = (artifacts.attempt_directory(run.kind_slug, run.pk, run.attempt)
+              if hasattr(artifacts, "attempt_directory") else artifacts.run_directory(run.kind_slug, run.pk))
     folder.mkdir(parents=True, exist_ok=True)
     content = png_bytes((1, 2, 3))
     (folder / "example-0.png").write_bytes(content)
@@ -267,6 +268,15 @@ def _retraining(world: World) -> Any:
                                                  config={"builtin_dataset": "synthetic-held-out", "steps": 2}))
 
 
+def _crosswalk(world: World) -> Any:
+    from governance.models import Crosswalk, Relationship
+
+    first, second = world.get("framework").requirements.order_by("order")[:2]
+    crosswalk, _ = Crosswalk.objects.get_or_create(source=first, target=second, defaults={
+        "relationship": Relationship.EQUAL, "rationale": "same", "provenance": "test", "order": 1})
+    return crosswalk
+
+
 def _requirement(world: World) -> Any:
     return world.get("framework").requirements.order_by("order").first()
 
@@ -288,6 +298,7 @@ def _audit_event(world: World) -> Any:
 BUILDERS: dict[str, Builder] = {
     "framework": _catalogs,
     "requirement": _requirement,
+    "crosswalk": _crosswalk,
     "membership": _membership,
     "system": _system,
     "classification": _classification,

@@ -49,6 +49,7 @@ def test_torch_save_with_pickle_payload_is_refused_and_never_executed(tmp_path: 
     assert not marker.exists()
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_legacy_raw_pickle_payload_is_refused_and_never_executed(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     checkpoint = tmp_path / "evil.pt"
