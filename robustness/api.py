@@ -21,6 +21,7 @@ from governance.authz import OrganisationPermission, access_of
 from governance.models.registry import Dataset, ModelVersion
 from governance.permissions import Action
 from robustness import selectors
+from robustness.models import AnchorAnalysis, EvaluationRun, RetrainingRun
 from robustness.serializers import (
     AnchorAnalysisSerializer,
     EvaluationRunSerializer,
@@ -85,6 +86,7 @@ class _RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 class EvaluationRunViewSet(_RunViewSet):
     kind = "evaluations"
     serializer_class = EvaluationRunSerializer
+    queryset = EvaluationRun.objects.none()  # for the schema; get_queryset filters by organisation
 
     @extend_schema(request=RunRequestSerializer, responses={201: EvaluationRunSerializer})
     def create(self, request: Request) -> Response:
@@ -96,6 +98,7 @@ class EvaluationRunViewSet(_RunViewSet):
 class AnchorAnalysisViewSet(_RunViewSet):
     kind = "anchor-analyses"
     serializer_class = AnchorAnalysisSerializer
+    queryset = AnchorAnalysis.objects.none()
 
     @extend_schema(request=RunRequestSerializer, responses={201: AnchorAnalysisSerializer})
     def create(self, request: Request) -> Response:
@@ -106,6 +109,7 @@ class AnchorAnalysisViewSet(_RunViewSet):
 class RetrainingRunViewSet(_RunViewSet):
     kind = "retraining"
     serializer_class = RetrainingRunSerializer
+    queryset = RetrainingRun.objects.none()
 
     @extend_schema(request=RunRequestSerializer, responses={201: RetrainingRunSerializer})
     def create(self, request: Request) -> Response:

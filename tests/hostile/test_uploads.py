@@ -155,7 +155,7 @@ def test_a_hostile_checkpoint_through_the_web_form_never_runs_and_is_refused(mat
 @pytest.mark.parametrize("payload", CHECKPOINTS, ids=lambda p: p.name)
 def test_a_hostile_checkpoint_through_the_api_never_runs_and_is_refused(matrix: Matrix, payload: Payload):
     data = {**_model_version_form(payload), "ai_system": matrix.acme.pk("system"),
-            "class_names": json.dumps(["cat", "dog"]), "prompt_templates": json.dumps(["a photo of a {}."])}
+            "class_names": ["cat", "dog"], "prompt_templates": ["a photo of a {}."]}
     response, before, after, verdicts = _submit(matrix, "/api/v1/model-versions/", data, api=True)
     _assert_refused_or_invalid(payload, response, before, after, verdicts)
     assert not MARKER.exists(), f"{payload.attack}: the pickle ran"
