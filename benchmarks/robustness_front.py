@@ -144,8 +144,13 @@ def main() -> None:
     parser.add_argument("--n-validation-per-class", type=int, default=2)
     parser.add_argument("--lrs", default="2e-4")
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--output-name", default="robustness_front", help="var/benchmarks/<name>.json")
+    parser.add_argument("--merge", default=None, help="comma-separated result JSONs to merge into docs/, then exit")
     parser.add_argument("--model-dir", default=None, help="demo model folder (default: ensure_demo_model(var))")
     arguments = parser.parse_args()
+    if arguments.merge:
+        write_docs(merge_results([Path(p) for p in arguments.merge.split(",")]))
+        return
     torch.manual_seed(0)
     if arguments.model_dir:  # a specific demo model folder (e.g. one built with an earlier recipe)
         card = read_demo_model_card(Path(arguments.model_dir) / "card.json")
@@ -204,7 +209,7 @@ def main() -> None:
             {"lr": c[0][0], "steps": c[0][1], "clean": c[1].clean, "robust_4/255": c[1].robust[4 / 255]}
             for c in candidates
         ]
-        write_outputs(results)
+        write_outputs(results, arguments.output_name)
     log("done")
 
 
@@ -229,10 +234,24 @@ def format_scores(scores: Scores) -> str:
     return f"clean {scores.clean:.3f}, PGD-10 {robust}"
 
 
-def write_outputs(results: dict[str, Any]) -> None:
+def merge_results(paths: list[Path]) -> dict[str, Any]:
+    """Runs split by method (parallel processes) merged; the first file's settings and original win."""
+    merged: dict[str, Any] = json.loads(paths[0].read_text())
+    for path in paths[1:]:
+        for name, item in json.loads(path.read_text())["methods"].items():
+            merged["methods"].setdefault(name, item)
+    return merged
+
+
+def write_outputs(results: dict[str, Any], name: str) -> None:
     out = ROOT / "var" / "benchmarks"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "robustness_front.json").write_text(json.dumps(results, indent=1, sort_keys=True))
+    (out / f"{name}.json").write_text(json.dumps(results, indent=1, sort_keys=True))
+    if name == "robustness_front":
+        write_docs(results)
+
+
+def write_docs(results: dict[str, Any]) -> None:
     rows = [
         "| method | lr | steps | train s | clean | PGD-10 1/255 | PGD-10 2/255 | PGD-10 4/255 "
         "| Δ clean | Δ robust 4/255 |",

@@ -17,8 +17,10 @@ WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 560, 300, 52, 150, 16, 44
 
 def _frame(title: str, body: list[str], width: int = WIDTH, height: int = HEIGHT) -> SafeString:
     # Safe: every interpolated text is escaped above; numbers are formatted by us.
-    return mark_safe(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '  # noqa: S308
-                     f'class="chart" aria-label="{escape(title)}"><title>{escape(title)}</title>{"".join(body)}</svg>')
+    markup = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+              f'style="width:100%;max-width:{width}px" class="chart" aria-label="{escape(title)}">'
+              f'<title>{escape(title)}</title>{"".join(body)}</svg>')
+    return mark_safe(markup)  # noqa: S308
 
 
 def _y_axis(body: list[str], plot_height: int) -> None:

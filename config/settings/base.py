@@ -10,6 +10,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import database_from_url, env_bool, env_int, env_list, env_str
 
+# Nothing downloads at run time: open_clip and huggingface_hub resolve only from local caches.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -58,5 +58,6 @@ def before_after(before: Mapping[str, Any] | None, after: Mapping[str, Any] | No
     old = accuracy_points(before) if before else {}
     new = accuracy_points(after) if after else {}
     return [{"what": key, "before": old.get(key), "after": new.get(key),
-             "change": (new[key] - old[key]) if key in old and key in new else None}
+             "change": (new[key] - old[key]) if key in old and key in new else None,
+             "change_points": round(100 * (new[key] - old[key]), 1) if key in old and key in new else None}
             for key in dict.fromkeys([*old, *new])]

@@ -7,8 +7,10 @@ the other way round).
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from celery import chord, current_app, group, signature
@@ -86,21 +88,59 @@ def _dataset_check(ai_system: AISystem, dataset: Dataset | None, builtin: str, f
         raise ValidationError({field: f"This dataset is invalid: {dataset.status_reason}"})
 
 
+DEVICES = re.compile(r"^(auto|cpu|cuda(:\d{1,2})?)$")
+
+
+def _config_errors(clean: Callable[[Mapping[str, Any]], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """Settings come from people and API clients: anything unreadable is a 400, never a 500."""
+    @functools.wraps(clean)
+    def checked(config: Mapping[str, Any]) -> dict[str, Any]:
+        if not isinstance(config, Mapping):
+            raise ValidationError({"config": "Settings must be a JSON object."})
+        try:
+            cleaned = clean(config)
+        except (TypeError, ValueError, OverflowError, AttributeError) as error:
+            raise ValidationError({"config": f"Unreadable settings: {error}"}) from None
+        if not DEVICES.match(cleaned.get("device", "auto")):
+            raise ValidationError({"device": "Device must be auto, cpu, cuda or cuda:N."})
+        return cleaned
+    return checked
+
+
+def _bounded(value: Any, low: float, high: float, field: str, kind: type = int) -> Any:
+    number = kind(value)
+    if not low <= number <= high:  # also refuses NaN
+        raise ValidationError({field: f"{field} must be in {low:g}..{high:g}."})
+    return number
+
+
+def _names(value: Any, field: str) -> list[str]:
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError({field: "Give a list of names."})
+    return [item.strip() for item in value if item.strip()][:1000]
+
+
+@_config_errors
 def evaluation_config_clean(config: Mapping[str, Any]) -> dict[str, Any]:
-    attacks = [str(name) for name in config.get("attacks") or ["screen-pgd10"]]
+    attacks = _names(config.get("attacks"), "attacks") or ["screen-pgd10"]
     unknown = [name for name in attacks if name not in PRESETS]
     if unknown:
         raise ValidationError({"attacks": f"Unknown attack presets {unknown}; choose from {', '.join(PRESETS)}."})
-    epsilons = sorted({float(eps) for eps in config.get("epsilons") or [1 / 255, 4 / 255]})
+    raw_epsilons = config.get("epsilons") or [1 / 255, 4 / 255]
+    if not isinstance(raw_epsilons, list) or len(raw_epsilons) > 32:
+        raise ValidationError({"epsilons": "Give a list of at most 32 ε values."})
+    epsilons = sorted({float(eps) for eps in raw_epsilons})
     if not epsilons or any(not 0 < eps <= 0.5 for eps in epsilons):
         raise ValidationError({"epsilons": "Each ε must be a fraction in (0, 0.5], e.g. 4/255."})
-    n_examples, batch_size = int(config.get("n_examples") or 200), int(config.get("batch_size") or 32)
-    if not 1 <= n_examples <= MAX_EXAMPLES or not 1 <= batch_size <= 4096:
-        raise ValidationError({"n_examples": f"Examples must be in 1..{MAX_EXAMPLES}, batch size in 1..4096."})
-    return {"attacks": attacks, "epsilons": epsilons, "n_examples": n_examples, "batch_size": batch_size,
-            "seed": int(config.get("seed") or 0), "builtin_dataset": str(config.get("builtin_dataset") or ""),
-            "examples_to_show": int(config.get("examples_to_show", 4)), "device": str(config.get("device") or "auto"),
-            "split_attacks": bool(config.get("split_attacks", False))}
+    return {"attacks": attacks, "epsilons": epsilons,
+            "n_examples": _bounded(config.get("n_examples") or 200, 1, MAX_EXAMPLES, "n_examples"),
+            "batch_size": _bounded(config.get("batch_size") or 32, 1, 4096, "batch_size"),
+            "seed": _bounded(config.get("seed") or 0, 0, 2**31 - 1, "seed"),
+            "builtin_dataset": str(config.get("builtin_dataset") or ""),
+            "examples_to_show": _bounded(config.get("examples_to_show", 4), 0, 16, "examples_to_show"),
+            "device": str(config.get("device") or "auto"), "split_attacks": config.get("split_attacks") is True}
 
 
 def _shards_plan(run: EvaluationRun) -> None:
@@ -145,16 +185,26 @@ def evaluation_run_request(*, ai_system: AISystem, model_version: ModelVersion, 
     return run
 
 
+def anchor_config_clean(config: Mapping[str, Any], *, default_classes: list[str]) -> dict[str, Any]:
+    if not isinstance(config, Mapping):
+        raise ValidationError({"config": "Settings must be a JSON object."})
+    target = _names(config.get("target_class_names"), "target_class_names")
+    train = _names(config.get("train_class_names"), "train_class_names") or default_classes
+    if len(set(train)) < 2:
+        raise ValidationError({"train_class_names": "Anchor analysis needs at least two training classes."})
+    try:
+        top_k = _bounded(config.get("top_k") or 5, 1, 50, "top_k")
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError({"top_k": "top_k must be a whole number."}) from None
+    return {"train_class_names": train, "target_class_names": target, "top_k": top_k}
+
+
 @transaction.atomic
 def anchor_analysis_request(*, ai_system: AISystem, model_version: ModelVersion, actor: Actor,
                             config: Mapping[str, Any], trigger: str = RunTrigger.REQUEST,
                             rerun_of: AnchorAnalysis | None = None) -> AnchorAnalysis:
     _version_check(ai_system, model_version)
-    target = [str(name) for name in config.get("target_class_names") or []]
-    train = [str(name) for name in config.get("train_class_names") or model_version.class_names or []]
-    if len(train) < 2:
-        raise ValidationError({"train_class_names": "Anchor analysis needs at least two training classes."})
-    frozen = {"train_class_names": train, "target_class_names": target, "top_k": int(config.get("top_k") or 5)}
+    frozen = anchor_config_clean(config, default_classes=list(model_version.class_names or []))
     run = AnchorAnalysis.objects.create(
         organisation=ai_system.organisation, ai_system=ai_system, model_version=model_version, requester=_user(actor),
         trigger=trigger, rerun_of=rerun_of, config=frozen, message="Waiting for a robustness worker.")
@@ -163,25 +213,26 @@ def anchor_analysis_request(*, ai_system: AISystem, model_version: ModelVersion,
     return run
 
 
+@_config_errors
 def retraining_config_clean(config: Mapping[str, Any]) -> dict[str, Any]:
     from robustness.engine.finetune import METHODS  # lazily: the web needs the trainer only here
 
     method = str(config.get("method") or "alignment-ce")
     if method not in METHODS:
         raise ValidationError({"method": f"Choose one of {', '.join(METHODS)}."})
-    steps = int(config.get("steps") or 100)
-    if not 1 <= steps <= 1_000_000:
-        raise ValidationError({"steps": "Steps must be in 1..1,000,000."})
-    eps = float(config.get("eps") or 4 / 255)
-    if not 0 < eps <= 0.5:
-        raise ValidationError({"eps": "ε must be a fraction in (0, 0.5]."})
-    return {"method": method, "steps": steps, "eps": eps, "lr": float(config.get("lr") or 2e-4),
-            "batch_size": int(config.get("batch_size") or 32), "attack_steps": int(config.get("attack_steps") or 2),
-            "warmup_steps": min(int(config.get("warmup_steps", max(1, steps // 10))), steps),
-            "checkpoint_every": max(1, int(config.get("checkpoint_every") or 10)), "seed": int(config.get("seed") or 0),
+    steps = _bounded(config.get("steps") or 100, 1, 1_000_000, "steps")
+    evaluation = config.get("evaluation") or {}
+    if not isinstance(evaluation, Mapping):
+        raise ValidationError({"evaluation": "The re-evaluation settings must be a JSON object."})
+    return {"method": method, "steps": steps, "eps": _bounded(config.get("eps") or 4 / 255, 1e-6, 0.5, "eps", float),
+            "lr": _bounded(config.get("lr") or 2e-4, 1e-9, 1.0, "lr", float),
+            "batch_size": _bounded(config.get("batch_size") or 32, 1, 4096, "batch_size"),
+            "attack_steps": _bounded(config.get("attack_steps") or 2, 1, 1000, "attack_steps"),
+            "warmup_steps": _bounded(config.get("warmup_steps", max(1, steps // 10)), 0, steps, "warmup_steps"),
+            "checkpoint_every": _bounded(config.get("checkpoint_every") or 10, 1, 1_000_000, "checkpoint_every"),
+            "seed": _bounded(config.get("seed") or 0, 0, 2**31 - 1, "seed"),
             "builtin_dataset": str(config.get("builtin_dataset") or ""),
-            "device": str(config.get("device") or "auto"),
-            "evaluation": dict(config.get("evaluation") or {})}
+            "device": str(config.get("device") or "auto"), "evaluation": dict(evaluation)}
 
 
 @transaction.atomic
@@ -246,6 +297,3 @@ def run_rerun(*, run: RobustnessRun, actor: Actor) -> RobustnessRun:
 def _user(actor: Actor) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
 
-
-def runs_for_version(version: ModelVersion) -> Sequence[EvaluationRun]:
-    return list(EvaluationRun.objects.filter(model_version=version).order_by("-created_at"))

@@ -146,3 +146,24 @@ def test_run_files_are_served_only_to_members(client_as, caller, runs):
     if caller not in ("anonymous", "other_organisation"):
         assert client.get(f"/robustness/evaluations/{run.pk}/files/secret.json").status_code == 404
         assert client.get(f"/robustness/evaluations/{run.pk}/files/..%2F..%2Fsecret_key").status_code == 404
+
+
+HOSTILE_CONFIGS = [
+    ("evaluations", {"n_examples": "many"}),
+    ("evaluations", {"epsilons": "4/255"}),
+    ("evaluations", {"epsilons": [float("nan")]}), ("evaluations", {"attacks": "screen-pgd10"}),
+    ("evaluations", {"attacks": ["rm -rf"]}), ("evaluations", {"device": "cuda; reboot"}),
+    ("evaluations", {"batch_size": 10**30}), ("evaluations", []),
+    ("retraining-runs", {"steps": -1}), ("retraining-runs", {"lr": "fast"}), ("retraining-runs", {"evaluation": [1]}),
+    ("retraining-runs", {"method": "magic"}), ("anchor-analyses", {"train_class_names": "ab"}),
+    ("anchor-analyses", {"top_k": {"x": 1}}),
+]
+
+
+@pytest.mark.parametrize(("prefix", "config"), HOSTILE_CONFIGS)
+def test_unreadable_settings_are_a_400_and_change_nothing(client_as, version, prefix, config):
+    before = _state()
+    answer = client_as("risk_officer").post(f"/api/v1/robustness/{prefix}/", {"model_version": version.pk,
+                                            "config": config}, content_type="application/json")
+    assert answer.status_code == 400, (answer.status_code, answer.content[:300])
+    assert _state() == before
