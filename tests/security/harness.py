@@ -93,7 +93,7 @@ def _session(username: str, organisation: Organisation | None) -> str:
 
 
 def _sessions(acme: Organisation, globex: Organisation) -> dict[str, str]:
-    sessions = {role.value: _session(username, acme) for role, username in ROLE_USERS.items()}
+    sessions = {Role(role).value: _session(username, acme) for role, username in ROLE_USERS.items()}
     sessions["other_organisation"] = _session("mallory", globex)
     sessions["consultant_in_globex"] = _session("carol", globex)
     return sessions

@@ -25,6 +25,10 @@ SCHEDULES: list[Schedule] = [
              every=1, period=IntervalSchedule.HOURS),
     Schedule(name="Raise findings for high-risk models trained without a robustness term",
              task="assessments.tasks.robustness_term_findings_task", every=6, period=IntervalSchedule.HOURS),
+    # The server-less broker never redelivers a lost message: validations stuck in
+    # `validating` are enqueued again.
+    Schedule(name="Re-enqueue stale upload validations", task="governance.tasks.stale_validations_requeue",
+             every=15, period=IntervalSchedule.MINUTES),
 ]
 
 
