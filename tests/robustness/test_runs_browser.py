@@ -26,8 +26,8 @@ def test_risk_officer_requests_an_evaluation_and_watches_its_progress_live(live_
         page.fill("#id_batch_size", "8")
         page.click("main button.primary")
         page.wait_for_selector("[data-run-status-url]")
-        run = EvaluationRun.objects.get()
-        assert page.url.endswith(f"/robustness/evaluations/{run.pk}/")
+        run_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+        assert page.url.endswith(f"/robustness/evaluations/{run_id}/")
         # Running, then succeeded with charts: the page follows the run by polling its status JSON.
         page.locator("[data-field=status]", has_text="Running").wait_for(timeout=90_000)
         screenshot(page, "robustness-01-running")
@@ -36,4 +36,4 @@ def test_risk_officer_requests_an_evaluation_and_watches_its_progress_live(live_
         assert page.locator("img[alt^='perturbation']").count() == 4
         screenshot(page, "robustness-02-results")
         assert watch.errors == []
-    assert EvaluationRun.objects.get().status == RunStatus.SUCCEEDED
+    assert EvaluationRun.objects.get(pk=run_id).status == RunStatus.SUCCEEDED
