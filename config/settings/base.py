@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import database_from_url, env_bool, env_int, env_list, env_str
+from config.env import database_from_url, env_bool, env_float, env_int, env_list, env_str
 
 # Nothing downloads at run time: open_clip and huggingface_hub resolve only from local caches.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -206,6 +206,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = False
+# Robustness runs: how long a claim lasts without a heartbeat (a dead worker's run is picked up
+# again after it), torch threads per worker (0 = torch's default; on a shared CPU more threads
+# than free cores make every step many times slower), and the absolute accuracy drop against
+# the previous comparable run that counts as a regression.
+ROBUSTNESS_LEASE_SECONDS = env_int("ROBUSTNESS_LEASE_SECONDS", 120, minimum=2)
+ROBUSTNESS_TORCH_THREADS = env_int("ROBUSTNESS_TORCH_THREADS", 0)
+ROBUSTNESS_REGRESSION_TOLERANCE = env_float("ROBUSTNESS_REGRESSION_TOLERANCE", 0.05, minimum=0.0, maximum=1.0)
 HEALTHZ_WORKER_TIMEOUT = float(env_int("HEALTHZ_WORKER_TIMEOUT_MS", 5000, minimum=100)) / 1000
 
 LOGGING = {

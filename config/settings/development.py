@@ -1,3 +1,3 @@
 """Development and embedded-default settings (`make demo`); production differs only by environment."""
 
-from .base import *  # noqa: F401,F403
+from .base import *  # noqa: F403

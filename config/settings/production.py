@@ -8,8 +8,8 @@ import os
 
 os.environ.setdefault("DEBUG", "false")
 
-from .base import *  # noqa: E402,F401,F403
-from .base import env_bool, env_int  # noqa: E402
+from .base import *  # noqa: F403
+from .base import env_bool, env_int
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -6,7 +6,7 @@ MEDIA_ROOT name others, as in CI), so a running `make demo` never steals the tes
 
 import os
 
-from .base import *  # noqa: F401,F403
+from .base import *  # noqa: F403
 from .base import VAR_DIR
 
 _RUN = f"{os.getpid()}"
@@ -17,6 +17,8 @@ if "MEDIA_ROOT" not in os.environ:
     MEDIA_ROOT = VAR_DIR / "test-media" / _RUN
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                         "LOCATION": str(VAR_DIR / "test-cache" / _RUN)}}
+# One torch thread per test process: the suite runs beside real worker processes on 2 cores.
+ROBUSTNESS_TORCH_THREADS = int(os.environ.get("ROBUSTNESS_TORCH_THREADS", "1"))
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HEALTHZ_WORKER_TIMEOUT = 3.0
 TEST_OUTPUT_DIR = VAR_DIR / "test-output"

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from config.env import env_str
+from django.conf import settings
+
 from robustness.engine.attacks import format_epsilon
 
 
 def regression_tolerance() -> float:
     """An absolute drop in accuracy (0.05 = five points) that counts as a regression."""
-    return float(env_str("ROBUSTNESS_REGRESSION_TOLERANCE", "0.05"))
+    return settings.ROBUSTNESS_REGRESSION_TOLERANCE
 
 
 def accuracy_points(record: Mapping[str, Any]) -> dict[str, float]:

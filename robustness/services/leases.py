@@ -15,17 +15,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from config.env import env_int
 from robustness.models import RunStatus
 
 
 def lease_seconds() -> int:
     """How long a claim lasts without a heartbeat (short in kill-and-resume tests)."""
-    return env_int("ROBUSTNESS_LEASE_SECONDS", 120, minimum=2)
+    return settings.ROBUSTNESS_LEASE_SECONDS
 
 
 def worker_label() -> str:

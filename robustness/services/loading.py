@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from django.conf import settings
 
-from config.env import env_int
 from governance.models.registry import Dataset, ModelVersion
 from robustness.engine.checkpoints import sha256_file
 from robustness.engine.classifier import DEFAULT_TEMPLATES, ZeroShotClassifier
@@ -40,7 +40,7 @@ class LoadedData:
 def torch_threads_apply() -> None:
     """ROBUSTNESS_TORCH_THREADS caps torch's CPU threads on a worker (0: torch's default). On a
     shared CPU, more threads than free cores make every step many times slower."""
-    threads = env_int("ROBUSTNESS_TORCH_THREADS", 0)
+    threads = settings.ROBUSTNESS_TORCH_THREADS
     if threads > 0 and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
 

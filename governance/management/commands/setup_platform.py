@@ -6,7 +6,7 @@ from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 
 # Each step is a management command that is safe to run again; apps add theirs here.
-STEPS: list[str] = ["load_catalogs", "schedule_periodic_tasks"]
+STEPS: list[str] = ["load_catalogs", "schedule_periodic_tasks", "schedule_robustness_tasks"]
 
 
 class Command(BaseCommand):
