@@ -177,7 +177,7 @@ def main() -> None:
     results: dict[str, Any] = {"settings": vars(arguments), "model": results_card, "methods": {}}
     original_validation = score(loaded.model, validation, (4 / 255,))
     original = score(loaded.model, test, EPSILONS)
-    results["methods"]["original"] = summary(original, None, None, 0.0, None)
+    results["methods"]["original"] = summary(original, None, None, 0.0, original_validation)
     log(f"original: {format_scores(original)}")
     stops = [int(v) for v in arguments.stops.split(",")]
     for method in arguments.methods.split(","):
@@ -251,6 +251,12 @@ def write_outputs(results: dict[str, Any], name: str) -> None:
         write_docs(results)
 
 
+def ordered(methods: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The original first, then the methods in METHODS order (JSON files sort their keys)."""
+    rank = {name: index for index, name in enumerate(("original", *METHODS))}
+    return sorted(methods.items(), key=lambda item: (rank.get(item[0].split("+")[0], 99), item[0]))
+
+
 def write_docs(results: dict[str, Any]) -> None:
     rows = [
         "| method | lr | steps | train s | clean | PGD-10 1/255 | PGD-10 2/255 | PGD-10 4/255 "
@@ -258,7 +264,7 @@ def write_docs(results: dict[str, Any]) -> None:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     base = results["methods"]["original"]
-    for name, item in results["methods"].items():
+    for name, item in ordered(results["methods"]):
         label = LABELS.get(name, name.replace("alignment-ce+expanded-test-anchors", "alignment CE, expanded anchors"))
         robust = item["robust"]
         rows.append(
@@ -277,7 +283,7 @@ def write_docs(results: dict[str, Any]) -> None:
             [(100 * item["clean"], 100 * v) for v in item["robust"].values()],
             list(item["robust"]),
         )
-        for name, item in results["methods"].items()
+        for name, item in ordered(results["methods"])
     ]
     (docs / "figures" / "robustness-front.svg").write_text(front_plot(series))
 

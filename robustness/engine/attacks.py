@@ -13,7 +13,7 @@ and the caller's global RNG is left untouched (torchattacks' APGD reseeds it glo
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
@@ -310,8 +310,3 @@ def assert_in_ball(adversarial: Tensor, images: Tensor, eps: float, norm: Norm) 
     assert float(adversarial.min()) >= -BALL_TOLERANCE and float(adversarial.max()) <= 1 + BALL_TOLERANCE, (
         "adversarial images left [0, 1]"
     )
-
-
-def with_steps(spec: AttackSpec, steps: int) -> AttackSpec:
-    """The same attack with another step count (free parameters, never a preset any more)."""
-    return replace(spec, steps=steps, preset=None)

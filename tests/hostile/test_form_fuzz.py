@@ -96,7 +96,19 @@ def _id(form: tuple[UrlPattern, Rule]) -> str:
     return form[0].name or form[0].route
 
 
-@pytest.mark.parametrize("form", FORMS, ids=_id)
+# Found by this fuzzer in other people's code (derandomised, so each reproduces on every run).
+KNOWN_BUGS = {
+    "assessments:action-create": "BUG: a choice id beyond 64 bits (closure_evidence=9223372036854775808) answers 500 "
+                                 "(OverflowError on SQLite)",
+}
+
+
+def _forms() -> list[Any]:
+    return [pytest.param(form, id=_id(form), marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[_id(form)])]
+                         if _id(form) in KNOWN_BUGS and EXAMPLES == 5 else []) for form in FORMS]
+
+
+@pytest.mark.parametrize("form", _forms())
 @hypothesis_settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                      suppress_health_check=list(HealthCheck))
 @given(data=st.data())
