@@ -33,6 +33,8 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 
     from django.conf import settings
 
+    if not settings.configured:  # the engine's tests run without Django (-p no:django)
+        return
     var = Path(settings.VAR_DIR)
     run = str(os.getpid())
     for leftover in var.glob(f"test-broker-{run}.sqlite3*"):
@@ -44,6 +46,11 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Login throttling counts in the cache: no test inherits another's failures."""
+    from django.conf import settings
+
+    if not settings.configured:  # the engine's tests run without Django (-p no:django)
+        yield
+        return
     from django.core.cache import cache
 
     cache.clear()

@@ -178,6 +178,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status` or `result` field with its own choices: name each set.
+    "ENUM_NAME_OVERRIDES": {
+        "RiskStatusEnum": "governance.models.risks.RiskStatus",
+        "ClassificationResultEnum": "governance.models.registry.ClassificationResult",
+        "ValidationStatusEnum": "governance.models.registry.ValidationStatus",
+        "TextStatusEnum": "governance.models.catalog.TextStatus",
+        "ControlStatusEnum": "governance.models.controls.ControlStatus",
+        "EvidenceStatusEnum": "assessments.models.evidence.EvidenceStatus",
+        "FindingStatusEnum": "assessments.models.findings.FindingStatus",
+        "EngagementStatusEnum": "assessments.models.engagements.EngagementStatus",
+        "ActionStatusEnum": "assessments.models.engagements.ActionStatus",
+        "AssessmentStatusEnum": "assessments.models.assessments.AssessmentStatus",
+        "ResultStatusEnum": "assessments.models.assessments.ResultStatus",
+        "ReportStatusEnum": "assessments.models.reports.ReportStatus",
+        "RunStatusEnum": "robustness.models.runs.RunStatus",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------------

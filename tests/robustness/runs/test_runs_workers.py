@@ -21,8 +21,8 @@ from robustness.services.maintenance import runs_reap_expired_leases
 from robustness.services.publishing import SUPPORTED_REQUIREMENT_URNS
 from robustness.services.requests import evaluation_run_request
 from tests.processes import celery_worker, worker_environment
-from tests.robustness.conftest import QUICK_EVALUATION
-from tests.robustness.workers import broker, finished, wait_for
+from tests.robustness.runs.conftest import QUICK_EVALUATION
+from tests.robustness.runs.workers import broker, finished, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

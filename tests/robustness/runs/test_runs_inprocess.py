@@ -35,7 +35,7 @@ from robustness.services.requests import (
     run_rerun,
 )
 from robustness.services.retraining import retraining_run_execute, work_directory
-from tests.robustness.conftest import QUICK_EVALUATION, make_version
+from tests.robustness.runs.conftest import QUICK_EVALUATION, make_version
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from governance.models.tenancy import Role
 from robustness.models import AnchorAnalysis, EvaluationRun, RetrainingRun, RunStatus
 from robustness.services.requests import anchor_analysis_request, evaluation_run_request, retraining_run_request
 from tests.conftest import CALLERS
-from tests.robustness.conftest import QUICK_EVALUATION
+from tests.robustness.runs.conftest import QUICK_EVALUATION
 
 pytestmark = pytest.mark.django_db
 
