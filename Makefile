@@ -12,7 +12,7 @@ SYSTEM_PACKAGES := chromium poppler-utils libharfbuzz-subset0 libpango-1.0-0 lib
 export HF_HUB_OFFLINE := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test setup system-packages run worker beat lint bench clean-var
+.PHONY: demo test setup system-packages run worker beat lint bench front fuzz load
 
 # --- set-up ------------------------------------------------------------------------------------
 $(STAMP): pyproject.toml
@@ -64,3 +64,16 @@ lint: $(STAMP)
 
 bench: setup
 	$(PY) benchmarks/engine_throughput.py
+	$(PY) benchmarks/dashboard_scale.py
+
+# The method comparison of docs/robustness-results.md (minutes: it retrains four times).
+front: setup
+	$(PY) benchmarks/robustness_front.py
+
+# Long property-based fuzzing of the API (against its OpenAPI schema) and of every web form.
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=200 $(PY) -m pytest tests/hostile/test_api_fuzz.py tests/hostile/test_form_fuzz.py -p no:cacheprovider
+
+# Load against gunicorn + PostgreSQL on loopback: throughput, p50/p95/p99, errors.
+load: $(STAMP)
+	$(PY) benchmarks/load_test.py --users 8 --duration 30

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from assessments.models import Action, Assessment, EvidenceKind, EvidenceVersion, Finding, Phase, ResultStatus
 from assessments.models.engagements import ActionStatus
 from assessments.models.findings import FindingSeverity, FindingStatus
+from governance.ids import RowsChoiceField
 from governance.models import AISystem, Control, Framework, ModelVersion, Requirement, Risk
 from governance.models.tenancy import Organisation
 
@@ -37,8 +38,8 @@ class AssessmentForm(OrganisationForm):
     period_start = forms.DateField(required=False, widget=DATE)
     period_end = forms.DateField(required=False, widget=DATE)
     scope_notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    assessors = forms.ModelMultipleChoiceField(get_user_model().objects.none(), required=False)
-    reviewers = forms.ModelMultipleChoiceField(get_user_model().objects.none(), required=False)
+    assessors = RowsChoiceField(get_user_model().objects.none(), required=False)
+    reviewers = RowsChoiceField(get_user_model().objects.none(), required=False)
 
     def limit(self) -> None:
         self.fields["ai_system"].queryset = AISystem.objects.filter(organisation=self.organisation)
@@ -51,8 +52,8 @@ class ResultForm(OrganisationForm):
     rationale = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     applicable = forms.BooleanField(required=False)
     applicability_justification = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    controls = forms.ModelMultipleChoiceField(Control.objects.none(), required=False)
-    evidence_versions = forms.ModelMultipleChoiceField(EvidenceVersion.objects.none(), required=False)
+    controls = RowsChoiceField(Control.objects.none(), required=False)
+    evidence_versions = RowsChoiceField(EvidenceVersion.objects.none(), required=False)
 
     def limit(self) -> None:
         self.fields["controls"].queryset = Control.objects.filter(organisation=self.organisation)
@@ -64,7 +65,7 @@ class EvidenceForm(OrganisationForm):
     title = forms.CharField(max_length=300)
     kind = forms.ChoiceField(choices=EvidenceKind.choices)
     ai_system = forms.ModelChoiceField(AISystem.objects.none(), required=False)
-    requirements = forms.ModelMultipleChoiceField(Requirement.objects.filter(assessable=True)
+    requirements = RowsChoiceField(Requirement.objects.filter(assessable=True)
                                                   .select_related("framework"), required=False)
 
     def limit(self) -> None:
@@ -95,8 +96,8 @@ class FindingForm(OrganisationForm):
     status = forms.ChoiceField(choices=FindingStatus.choices, initial=FindingStatus.OPEN)
     ai_system = forms.ModelChoiceField(AISystem.objects.none(), required=False)
     assessment = forms.ModelChoiceField(Assessment.objects.none(), required=False)
-    requirements = forms.ModelMultipleChoiceField(Requirement.objects.filter(assessable=True), required=False)
-    risks = forms.ModelMultipleChoiceField(Risk.objects.none(), required=False)
+    requirements = RowsChoiceField(Requirement.objects.filter(assessable=True), required=False)
+    risks = RowsChoiceField(Risk.objects.none(), required=False)
     owner = forms.ModelChoiceField(get_user_model().objects.none(), required=False)
     due_date = forms.DateField(required=False, widget=DATE)
 
@@ -114,9 +115,9 @@ class EngagementForm(forms.Form):
 
 
 class EngagementAssessmentsForm(OrganisationForm):
-    baseline = forms.ModelMultipleChoiceField(Assessment.objects.none(), required=False,
+    baseline = RowsChoiceField(Assessment.objects.none(), required=False,
                                               help_text="One assessment per framework in scope, at the start.")
-    closing = forms.ModelMultipleChoiceField(Assessment.objects.none(), required=False)
+    closing = RowsChoiceField(Assessment.objects.none(), required=False)
 
     def limit(self) -> None:
         self.fields["baseline"].queryset = self.fields["closing"].queryset = Assessment.objects.filter(
@@ -138,10 +139,10 @@ class ActionForm(OrganisationForm):
     due_date = forms.DateField(required=False, widget=DATE)
     status = forms.ChoiceField(choices=ActionStatus.choices, initial=ActionStatus.TODO)
     progress = forms.IntegerField(min_value=0, max_value=100, initial=0)
-    findings = forms.ModelMultipleChoiceField(Finding.objects.none(), required=False)
-    controls = forms.ModelMultipleChoiceField(Control.objects.none(), required=False)
-    evidence_versions = forms.ModelMultipleChoiceField(EvidenceVersion.objects.none(), required=False)
-    closure_evidence = forms.ModelMultipleChoiceField(EvidenceVersion.objects.none(), required=False)
+    findings = RowsChoiceField(Finding.objects.none(), required=False)
+    controls = RowsChoiceField(Control.objects.none(), required=False)
+    evidence_versions = RowsChoiceField(EvidenceVersion.objects.none(), required=False)
+    closure_evidence = RowsChoiceField(EvidenceVersion.objects.none(), required=False)
 
     def __init__(self, *args: object, engagement_id: int | None = None, **kwargs: object) -> None:
         self.engagement_id = engagement_id

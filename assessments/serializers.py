@@ -15,6 +15,7 @@ from assessments.models import (
     Report,
     RequirementResult,
 )
+from governance.ids import RowIdField
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
@@ -56,8 +57,8 @@ class ResultUpdateSerializer(serializers.Serializer):
     rationale = serializers.CharField(required=False, allow_blank=True)
     applicable = serializers.BooleanField(required=False)
     applicability_justification = serializers.CharField(required=False, allow_blank=True)
-    controls = serializers.ListField(child=serializers.IntegerField(), required=False)
-    evidence_versions = serializers.ListField(child=serializers.IntegerField(), required=False)
+    controls = serializers.ListField(child=RowIdField(), required=False)
+    evidence_versions = serializers.ListField(child=RowIdField(), required=False)
 
 
 class ReviewSerializer(serializers.Serializer):
@@ -158,22 +159,22 @@ class VerifyResultSerializer(serializers.Serializer):
 
 
 class AssessmentCreateSerializer(serializers.Serializer):
-    framework = serializers.IntegerField()
-    ai_system = serializers.IntegerField(required=False, allow_null=True)
-    model_version = serializers.IntegerField(required=False, allow_null=True)
+    framework = RowIdField()
+    ai_system = RowIdField(required=False, allow_null=True)
+    model_version = RowIdField(required=False, allow_null=True)
     title = serializers.CharField(required=False, allow_blank=True, default="")
     period_start = serializers.DateField(required=False, allow_null=True)
     period_end = serializers.DateField(required=False, allow_null=True)
     scope_notes = serializers.CharField(required=False, allow_blank=True, default="")
-    assessors = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-    reviewers = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    assessors = serializers.ListField(child=RowIdField(), required=False, default=list)
+    reviewers = serializers.ListField(child=RowIdField(), required=False, default=list)
 
 
 class EvidenceCreateSerializer(serializers.Serializer):
     title = serializers.CharField()
     kind = serializers.ChoiceField(choices=Evidence._meta.get_field("kind").choices, default="document")
-    ai_system = serializers.IntegerField(required=False, allow_null=True)
-    requirements = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    ai_system = RowIdField(required=False, allow_null=True)
+    requirements = serializers.ListField(child=RowIdField(), required=False, default=list)
 
 
 class FindingWriteSerializer(serializers.Serializer):
@@ -181,11 +182,11 @@ class FindingWriteSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True)
     severity = serializers.ChoiceField(choices=Finding._meta.get_field("severity").choices, required=False)
     status = serializers.ChoiceField(choices=Finding._meta.get_field("status").choices, required=False)
-    ai_system = serializers.IntegerField(required=False, allow_null=True)
-    assessment = serializers.IntegerField(required=False, allow_null=True)
-    requirements = serializers.ListField(child=serializers.IntegerField(), required=False)
-    risks = serializers.ListField(child=serializers.IntegerField(), required=False)
-    owner = serializers.IntegerField(required=False, allow_null=True)
+    ai_system = RowIdField(required=False, allow_null=True)
+    assessment = RowIdField(required=False, allow_null=True)
+    requirements = serializers.ListField(child=RowIdField(), required=False)
+    risks = serializers.ListField(child=RowIdField(), required=False)
+    owner = RowIdField(required=False, allow_null=True)
     due_date = serializers.DateField(required=False, allow_null=True)
 
 
@@ -196,8 +197,8 @@ class EngagementCreateSerializer(serializers.Serializer):
 
 
 class EngagementUpdateSerializer(serializers.Serializer):
-    baseline_assessments = serializers.ListField(child=serializers.IntegerField(), required=False)
-    closing_assessments = serializers.ListField(child=serializers.IntegerField(), required=False)
+    baseline_assessments = serializers.ListField(child=RowIdField(), required=False)
+    closing_assessments = serializers.ListField(child=RowIdField(), required=False)
 
 
 class PhaseUpdateSerializer(serializers.Serializer):
@@ -208,19 +209,19 @@ class PhaseUpdateSerializer(serializers.Serializer):
 
 
 class ActionWriteSerializer(serializers.Serializer):
-    engagement = serializers.IntegerField(required=False)
-    phase = serializers.IntegerField(required=False, allow_null=True)
+    engagement = RowIdField(required=False)
+    phase = RowIdField(required=False, allow_null=True)
     title = serializers.CharField(required=False)
     description = serializers.CharField(required=False, allow_blank=True)
-    owner = serializers.IntegerField(required=False, allow_null=True)
+    owner = RowIdField(required=False, allow_null=True)
     due_date = serializers.DateField(required=False, allow_null=True)
     status = serializers.ChoiceField(choices=Action._meta.get_field("status").choices, required=False)
     progress = serializers.IntegerField(required=False, min_value=0, max_value=100)
-    findings = serializers.ListField(child=serializers.IntegerField(), required=False)
-    controls = serializers.ListField(child=serializers.IntegerField(), required=False)
-    evidence_versions = serializers.ListField(child=serializers.IntegerField(), required=False)
-    closure_evidence = serializers.ListField(child=serializers.IntegerField(), required=False)
+    findings = serializers.ListField(child=RowIdField(), required=False)
+    controls = serializers.ListField(child=RowIdField(), required=False)
+    evidence_versions = serializers.ListField(child=RowIdField(), required=False)
+    closure_evidence = serializers.ListField(child=RowIdField(), required=False)
 
 
 class ReportCreateSerializer(serializers.Serializer):
-    assessment = serializers.IntegerField()
+    assessment = RowIdField()

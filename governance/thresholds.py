@@ -49,6 +49,8 @@ def _accuracy(row: Mapping[str, Any], key: str, where: str) -> float:
 
 def thresholds_clean(rows: Iterable[Mapping[str, Any]]) -> list[Threshold]:
     """Validate and normalise a list of thresholds; raises ValueError naming the bad row."""
+    if not isinstance(rows, list | tuple):
+        raise ValueError("expected a list of thresholds, each with attack, epsilon and min_robust_accuracy")
     cleaned: list[Threshold] = []
     seen: set[tuple[str, float]] = set()
     for index, row in enumerate(rows, start=1):

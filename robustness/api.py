@@ -66,7 +66,7 @@ class _RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
-    def cancel(self, request: Request, pk: str | None = None) -> Response:
+    def cancel(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         try:
             run = requests.run_cancel(run=self.get_object(), actor=request.user)
         except ValidationError as error:
@@ -75,7 +75,7 @@ class _RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
-    def rerun(self, request: Request, pk: str | None = None) -> Response:
+    def rerun(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         try:
             run = requests.run_rerun(run=self.get_object(), actor=request.user)
         except ValidationError as error:
@@ -89,7 +89,7 @@ class EvaluationRunViewSet(_RunViewSet):
     queryset = EvaluationRun.objects.none()  # for the schema; get_queryset filters by organisation
 
     @extend_schema(request=RunRequestSerializer, responses={201: EvaluationRunSerializer})
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._submit(request, lambda version, dataset, data: requests.evaluation_run_request(
             ai_system=version.ai_system, model_version=version, actor=request.user, config=data["config"],
             dataset=dataset, shards=data["shards"]))
@@ -101,7 +101,7 @@ class AnchorAnalysisViewSet(_RunViewSet):
     queryset = AnchorAnalysis.objects.none()
 
     @extend_schema(request=RunRequestSerializer, responses={201: AnchorAnalysisSerializer})
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._submit(request, lambda version, dataset, data: requests.anchor_analysis_request(
             ai_system=version.ai_system, model_version=version, actor=request.user, config=data["config"]))
 
@@ -112,7 +112,7 @@ class RetrainingRunViewSet(_RunViewSet):
     queryset = RetrainingRun.objects.none()
 
     @extend_schema(request=RunRequestSerializer, responses={201: RetrainingRunSerializer})
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._submit(request, lambda version, dataset, data: requests.retraining_run_request(
             ai_system=version.ai_system, model_version=version, actor=request.user, config=data["config"],
             training_dataset=dataset))

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -216,7 +216,16 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organi
     lookup_field = "sequence"
 
     def scoped_queryset(self) -> Any:
-        params = self.request.query_params
-        return selectors.audit_events_for(self.access, **{name: params.get(name, "") for name in
-                                                          ("action", "object_type", "object_id", "actor", "since",
-                                                           "until")})
+        filters = AuditFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)  # a `since` that is not a date is a 400, not a 500
+        return selectors.audit_events_for(self.access, **{name: str(value) for name, value in
+                                                          filters.validated_data.items() if value})
+
+
+class AuditFilterSerializer(serializers.Serializer):
+    action = serializers.CharField(required=False, allow_blank=True)
+    object_type = serializers.CharField(required=False, allow_blank=True)
+    object_id = serializers.CharField(required=False, allow_blank=True)
+    actor = serializers.CharField(required=False, allow_blank=True)
+    since = serializers.DateField(required=False)
+    until = serializers.DateField(required=False)

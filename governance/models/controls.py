@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
 from governance.models.catalog import Requirement
-from governance.models.tenancy import TenantModel
+from governance.models.tenancy import MAX_REVIEW_DAYS, TenantModel
 
 
 class ControlStatus(models.TextChoices):
@@ -33,7 +34,9 @@ class Control(TenantModel):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
     status = models.CharField(max_length=20, choices=ControlStatus.choices, default=ControlStatus.PLANNED)
-    review_frequency_days = models.PositiveIntegerField(default=365)
+    review_frequency_days = models.PositiveIntegerField(
+        default=365, validators=[MinValueValidator(1), MaxValueValidator(MAX_REVIEW_DAYS)],
+        help_text="Days between reviews (1 to 3650).")
     last_reviewed = models.DateField(null=True, blank=True)
     requirements = models.ManyToManyField(Requirement, blank=True, related_name="controls")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
-from governance.models.tenancy import TenantModel
+from governance.models.tenancy import MAX_REVIEW_DAYS, TenantModel
 
 
 class OperatorRole(models.TextChoices):
@@ -52,7 +53,9 @@ class AISystem(TenantModel):
     human_oversight = models.CharField(max_length=30, choices=HumanOversight.choices,
                                        default=HumanOversight.HUMAN_IN_THE_LOOP)
     human_oversight_description = models.TextField(blank=True)
-    review_frequency_days = models.PositiveIntegerField(default=365)
+    review_frequency_days = models.PositiveIntegerField(
+        default=365, validators=[MinValueValidator(1), MaxValueValidator(MAX_REVIEW_DAYS)],
+        help_text="Days between reviews (1 to 3650).")
     last_reviewed = models.DateField(null=True, blank=True)
     # Set in advance (Art 9(8)): [{"attack", "epsilon" (fraction), "min_robust_accuracy", "min_clean_accuracy"?}]
     robustness_thresholds = models.JSONField(default=list, blank=True)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+# A review cycle longer than ten years is a typing error, and would overflow date arithmetic.
+MAX_REVIEW_DAYS = 3650
+
 
 class Role(models.TextChoices):
     ORG_ADMIN = "org_admin", "Organisation admin"
