@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import Http404
 from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.request import Request, clone_request
-from rest_framework.views import APIView
+
+if TYPE_CHECKING:  # rest_framework.views imports the metadata class itself
+    from rest_framework.views import APIView
 
 
 class AnchorageMetadata(SimpleMetadata):
