@@ -29,7 +29,8 @@ from governance.catalogs.schema import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_EU_SOURCE = Path("/work/shared/reference/data/eu-ai-act-2024-1689.yaml")
+# The project's shared folder lies beside the checkout (as in CI).
+SHARED_EU_SOURCE = REPO_ROOT.parent / "shared" / "reference" / "data" / "eu-ai-act-2024-1689.yaml"
 
 NIST = "urn:anchorage:framework:nist-ai-rmf:1.0"
 ISO42001 = "urn:anchorage:framework:iso-iec-42001:2023"
