@@ -144,14 +144,7 @@ def model_version_validation_finish(*, model_version_id: int, valid: bool, reaso
     before = snapshot(version)
     version.status = ValidationStatus.VALID if valid else ValidationStatus.INVALID
     version.status_reason, version.validated_at = reason[:4000], timezone.now()
-    stored = version.checkpoint if not valid and version.checkpoint else None
-    if stored:
-        version.checkpoint = None
-    version.save()
-    record_update(version, before, actor=actor)
-    if stored:
-        name, storage = stored.name, stored.storage
-        transaction.on_commit(lambda: storage.delete(name))
+    _validated_save(version, "checkpoint", valid=valid, before=before, actor=actor)
     return version
 
 
@@ -242,12 +235,18 @@ def dataset_validation_finish(*, dataset_id: int, valid: bool, reason: str, clas
         dataset.class_names = list(class_names)
     if image_count is not None:
         dataset.image_count = image_count
-    stored = dataset.file if not valid and dataset.file else None
+    _validated_save(dataset, "file", valid=valid, before=before, actor=actor)
+    return dataset
+
+
+def _validated_save(row: Any, file_field: str, *, valid: bool, before: dict[str, Any], actor: Any) -> None:
+    """Save a row whose validation finished. An invalid upload's file goes once the transaction
+    commits; its reason, hash and size stay, so the user can still see why it was refused."""
+    stored = getattr(row, file_field) if not valid and getattr(row, file_field) else None
     if stored:
-        dataset.file = None
-    dataset.save()
-    record_update(dataset, before, actor=actor)
+        setattr(row, file_field, None)
+    row.save()
+    record_update(row, before, actor=actor)
     if stored:
         name, storage = stored.name, stored.storage
         transaction.on_commit(lambda: storage.delete(name))
-    return dataset
