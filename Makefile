@@ -43,7 +43,7 @@ demo: setup
 	$(PY) manage.py demo_setup
 	$(PY) -m config.launcher
 
-test: $(STAMP) system-packages
+test: $(STAMP) system-packages lint
 	mkdir -p var/test-output
 	$(PY) manage.py collectstatic --no-input -v 0
 	$(PY) -m pytest $(PYTEST_ARGS)
