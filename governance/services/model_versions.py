@@ -128,8 +128,7 @@ def model_version_delete(*, model_version: ModelVersion, actor: Actor) -> None:
     record_delete(model_version, actor=actor)
     stored = model_version.checkpoint
     model_version.delete()
-    if stored:
-        transaction.on_commit(lambda: stored.storage.delete(stored.name))
+    _file_delete_on_commit(stored)
 
 
 @transaction.atomic
@@ -218,8 +217,7 @@ def dataset_delete(*, dataset: Dataset, actor: Actor) -> None:
     record_delete(dataset, actor=actor)
     stored = dataset.file
     dataset.delete()
-    if stored:
-        transaction.on_commit(lambda: stored.storage.delete(stored.name))
+    _file_delete_on_commit(stored)
 
 
 @transaction.atomic
@@ -247,6 +245,11 @@ def _validated_save(row: Any, file_field: str, *, valid: bool, before: dict[str,
         setattr(row, file_field, None)
     row.save()
     record_update(row, before, actor=actor)
+    _file_delete_on_commit(stored)
+
+
+def _file_delete_on_commit(stored: Any) -> None:
+    """Remove an upload's file once the transaction that dropped it commits (never before)."""
     if stored:
         name, storage = stored.name, stored.storage
         transaction.on_commit(lambda: storage.delete(name))
