@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "test-output" / "screenshots"
@@ -28,6 +28,13 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
+def aborted_by_the_browser(request: Request) -> bool:
+    """A request the browser itself cancelled: the page navigated (its reload when a run finishes,
+    say) while an image or script was still loading, or a download went to the download manager.
+    Nothing failed on the server; an answer of 4xx/5xx is reported as a response or console error."""
+    return request.failure == "net::ERR_ABORTED"
+
+
 class ConsoleWatch:
     """Collect console errors and failed requests: a page that logs one fails its test."""
 
@@ -35,7 +42,11 @@ class ConsoleWatch:
         self.errors: list[str] = []
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
-        page.on("requestfailed", lambda request: self.errors.append(f"request failed: {request.url}"))
+        page.on("requestfailed", self._request_failed)
+
+    def _request_failed(self, request: Request) -> None:
+        if not aborted_by_the_browser(request):
+            self.errors.append(f"request failed: {request.url} ({request.failure})")
 
     def _console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
