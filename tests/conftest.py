@@ -24,12 +24,40 @@ PASSWORD = "correct horse battery"
 # strings, so that the engine's tests can run without Django: `pytest -p no:django`.)
 ROLE_USERS = {"org_admin": "alice", "risk_officer": "oscar", "consultant": "carol", "auditor": "audrey"}
 CALLERS = ["anonymous", "other_organisation", *ROLE_USERS]
+_DEMO_BUILD = pytest.StashKey["subprocess.Popen[bytes]"]()
+
+
+def pytest_collection_finish(session) -> None:
+    """Start pretraining the demo model at once, beside the suite, when an accuracy test will need it.
+
+    The build is one torch thread for several minutes; begun now on the second core, it is usually
+    done by the time the first accuracy test asks `ensure_demo_model`, whose file lock makes that
+    test wait for this build (or build it itself, should this one die) rather than start another.
+    """
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if not any(item.get_closest_marker("accuracy") for item in session.items):
+        return
+    root = Path(__file__).resolve().parent.parent
+    logs = root / "var" / "test-output" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with (logs / "demo-model-build.log").open("wb") as log:
+        session.config.stash[_DEMO_BUILD] = subprocess.Popen(
+            [sys.executable, "-m", "robustness.engine", "pretrain-demo", "--var", str(root / "var")],
+            cwd=root, env={**os.environ, "HF_HUB_OFFLINE": "1"}, stdout=log, stderr=subprocess.STDOUT)
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
-    """Remove this run's private broker file, media and cache folders (settings/test.py)."""
+    """Stop a demo-model build nobody waited for; remove this run's private broker, media and cache."""
     import shutil
     from pathlib import Path
+
+    build = session.config.stash.get(_DEMO_BUILD, None)
+    if build is not None and build.poll() is None:  # the run ended early (-x, deselection): no orphan
+        build.kill()
+        build.wait()
 
     from django.conf import settings
 
