@@ -12,7 +12,7 @@ from governance.ids import RowsChoiceField
 from governance.models import AISystem, Control, Framework, ModelVersion, Requirement, Risk
 from governance.models.tenancy import Organisation
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser reads ISO only
 
 
 def _members(organisation: Organisation):

@@ -45,7 +45,7 @@ def run_status(run: RobustnessRun) -> dict[str, Any]:
     """What the progress bar polls."""
     return {"id": run.pk, "kind": run.kind_slug, "status": run.status, "status_label": run.get_status_display(),
             "progress": round(run.progress, 4), "eta_seconds": run.eta_seconds, "message": run.message,
-            "error": run.error, "attempt": run.attempt, "finished": run.is_finished,
+            "error": run.error, "attempt": run.attempt, "worker": run.worker, "finished": run.is_finished,
             "cancel_requested": run.cancel_requested}
 
 

@@ -56,9 +56,14 @@ def engagement_posture_get(engagement: Engagement) -> list[Posture]:
 
 @dataclass(frozen=True)
 class RobustnessChange:
+    ai_system_id: int
     ai_system: str
     before: RobustnessSummary | None
     after: RobustnessSummary | None
+
+    @property
+    def rows(self) -> tuple[tuple[str, RobustnessSummary | None], ...]:
+        return ("Before", self.before), ("After", self.after)
 
 
 def engagement_robustness_get(engagement: Engagement) -> list[RobustnessChange]:
@@ -71,7 +76,7 @@ def engagement_robustness_get(engagement: Engagement) -> list[RobustnessChange]:
                      for v in robustness_versions(engagement.organisation_id, ai_system_id=system_id)]
         before = next((s for v, s in summaries if s and v.uploaded_at.date() < engagement.start_date), None)
         after = next((s for v, s in summaries if s and v.uploaded_at.date() >= engagement.start_date), None)
-        changes.append(RobustnessChange(system.name, before, after))
+        changes.append(RobustnessChange(system_id, system.name, before, after))
     return changes
 
 

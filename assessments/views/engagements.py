@@ -63,7 +63,8 @@ class EngagementDetailView(OrganisationView):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         engagement = self.organisation_object(Engagement.objects.select_related("lead"), pk=pk)
         today = timezone.localdate()
-        actions = list(engagement.actions.select_related("owner", "phase").prefetch_related("findings"))
+        actions = list(engagement.actions.select_related("owner", "phase").prefetch_related(
+            "findings", "closure_evidence__evidence"))
         for action in actions:
             action.is_overdue = action_is_overdue(action, today)  # type: ignore[attr-defined]
         form = EngagementAssessmentsForm(organisation=self.access.organisation, initial={

@@ -14,7 +14,7 @@ from governance.models.risks import Risk
 from governance.models.tenancy import Organisation, Role
 from governance.selectors import members_of
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser reads ISO only
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
 

@@ -50,7 +50,8 @@ class AISystemForm(forms.ModelForm):
                   "deployment_context", "affected_persons", "human_oversight", "human_oversight_description",
                   "review_frequency_days", "last_reviewed"]
         widgets = {"intended_purpose": TEXTAREA, "deployment_context": TEXTAREA, "affected_persons": TEXTAREA,
-                   "human_oversight_description": TEXTAREA, "last_reviewed": forms.DateInput(attrs={"type": "date"})}
+                   "human_oversight_description": TEXTAREA,
+                   "last_reviewed": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}  # ISO for the browser
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

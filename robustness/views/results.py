@@ -22,7 +22,8 @@ def results_context(run: RobustnessRun) -> dict[str, Any]:
 def _evaluation(run: EvaluationRun) -> dict[str, Any]:
     record = run.result.get("record")
     context: dict[str, Any] = {"record": record, "examples": run.result.get("examples", []),
-                               "shards": list(run.shards.all()) if run.shard_count > 1 else []}
+                               "shards": list(run.shards.all()) if run.shard_count > 1 else [],
+                               "run_alerts": list(run.alerts.select_related("finding").order_by("pk"))}
     if not record:
         return context
     context["accuracy_chart"] = charts.accuracy_vs_epsilon(record)

@@ -16,6 +16,7 @@
   const message = panel.querySelector("[data-field=message]");
   const eta = panel.querySelector("[data-field=eta]");
   const percent = panel.querySelector("[data-field=percent]");
+  const attempt = panel.querySelector("[data-field=attempt]");
 
   function formatEta(seconds) {
     if (seconds === null || seconds === undefined) { return ""; }
@@ -31,6 +32,9 @@
     status.textContent = data.status_label;
     message.textContent = data.message || "";
     eta.textContent = data.finished ? "" : formatEta(data.eta_seconds);
+    if (data.attempt) {
+      attempt.textContent = "Attempt " + data.attempt + (data.worker ? " · worker " + data.worker : "");
+    }
   }
 
   function poll() {
