@@ -81,13 +81,22 @@ def evidence_version_add(*, evidence: Evidence, actor: Actor, file: File | None 
         # A link's evidence is the reference itself: hash the URL so that the manifest still pins it.
         version.url, version.filename = url, filename or url
         version.sha256, version.size = hashlib.sha256(url.encode()).hexdigest(), 0
+    try:
+        _version_record(evidence, version, valid_until=valid_until, actor=actor)
+    except BaseException:
+        if version.file:
+            version.file.delete(save=False)  # the transaction rolls back: no stored file without its row
+        raise
+    return version
+
+
+def _version_record(evidence: Evidence, version: EvidenceVersion, *, valid_until: date | None, actor: Actor) -> None:
     version.save()
     evidence.current_version, evidence.valid_until = version, valid_until
     evidence.status = _status_for(valid_until, timezone.localdate())
     evidence.save(update_fields=["current_version", "valid_until", "status"])
     audit_event_record(organisation=evidence.organisation, actor=actor, action=AuditAction.CREATE, instance=version,
                        changes=audit_snapshot(version))
-    return version
 
 
 def _status_for(valid_until: date | None, today: date) -> str:

@@ -8,6 +8,7 @@ nothing. Only named transient errors escape to the task, which retries them.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import shutil
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from governance.services._audit import record_update, snapshot
@@ -27,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 # Transient: the database connection dropped or was busy. Everything else is terminal.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
+# Terminal, with a reason of its own: retrying would only fill the disk again.
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 
 
 def run_guarded(claim: Claim, body: Callable[[], str], *, cleanup: Callable[[], None] | None = None) -> str:
@@ -37,9 +40,7 @@ def run_guarded(claim: Claim, body: Callable[[], str], *, cleanup: Callable[[], 
         logger.warning("%s %s: lease lost, another worker owns it now", claim.model.__name__, claim.pk)
         return "lease lost"
     except TRANSIENT_ERRORS:
-        # Hand the lease back (if the database lets us) so the retry need not wait for it to expire.
-        with contextlib.suppress(*TRANSIENT_ERRORS):
-            lease_release(claim)
+        _lease_hand_back(claim)
         raise
     except EngineError as error:
         _cleanup(cleanup)
@@ -56,9 +57,29 @@ def run_guarded(claim: Claim, body: Callable[[], str], *, cleanup: Callable[[], 
         _cleanup(cleanup)
         return run_failed(claim, message=f"Database error: {error}")
     except Exception as error:
-        logger.exception("%s %s failed unexpectedly", claim.model.__name__, claim.pk)
         _cleanup(cleanup)
-        return run_failed(claim, message=f"Failed unexpectedly ({type(error).__name__}: {error}).")
+        return run_failed(claim, message=_failure_reason(claim, error))
+
+
+def _failure_reason(claim: Claim, error: Exception) -> str:
+    if isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS:
+        logger.error("%s %s: the disk is full (%s)", claim.model.__name__, claim.pk, error)
+        return ("The disk is full (no space left on the device): the run's files could not be written, and "
+                "nothing of this run was kept. Free space in the media storage and re-run it.")
+    logger.exception("%s %s failed unexpectedly", claim.model.__name__, claim.pk)
+    return f"Failed unexpectedly ({type(error).__name__}: {error})."
+
+
+def _lease_hand_back(claim: Claim) -> None:
+    """After a transient database error, give the lease back so the retry need not wait for it to expire.
+
+    The connection that raised is usually dead (dropped, or the server restarted): it is closed
+    first, so that the hand-back, Celery's retry bookkeeping and the retry open a fresh one.
+    """
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
+    with contextlib.suppress(*TRANSIENT_ERRORS):
+        lease_release(claim)
 
 
 def torch_out_of_memory() -> type[BaseException]:

@@ -7,6 +7,7 @@ and one evidence version, however often its task was delivered.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from dataclasses import asdict
@@ -14,7 +15,7 @@ from typing import Any
 
 from django.db import transaction
 
-from assessments.models.evidence import Evidence, EvidenceKind, EvidenceSource
+from assessments.models.evidence import Evidence, EvidenceKind, EvidenceSource, EvidenceVersion
 from assessments.services.evidence import evidence_create, evidence_version_add
 from assessments.services.findings import finding_create
 from governance.models.catalog import Crosswalk, Requirement
@@ -75,7 +76,11 @@ def _evidence_for(run: EvaluationRun, requirements: list[Requirement]) -> Eviden
 
 def evaluation_publish(*, claim: Claim, run: EvaluationRun, record: RobustnessRecord, provenance: dict[str, Any],
                        prepared: Any) -> None:
-    """Artifacts first (staged, moved into place), then everything else in one transaction."""
+    """Artifacts first (staged, moved into place), then everything else in one transaction.
+
+    Whatever fails (a full disk, a lost lease, a dropped connection), the run's files go again:
+    no folder of this attempt, and no empty run folder, outlives a run that did not succeed.
+    """
     staging = artifacts.staging_directory("evaluations", run.pk)
     try:
         examples = artifacts.adversarial_examples_write(
@@ -91,6 +96,8 @@ def evaluation_publish(*, claim: Claim, run: EvaluationRun, record: RobustnessRe
                           examples=examples, files=artifacts.artifact_list(final))
     except BaseException:
         remove_tree(final)
+        with contextlib.suppress(OSError):  # only when empty: another attempt may own files there
+            final.parent.rmdir()
         raise
 
 
@@ -99,23 +106,32 @@ def evaluation_finish(*, claim: Claim, run: EvaluationRun, record: dict[str, Any
                       examples: list[dict[str, Any]], files: list[dict[str, Any]]) -> None:
     requirements = supported_requirements()
     summary = summary_render(run, record)
+    version = _evidence_version_add(run, record, summary, provenance, requirements)
+    try:
+        result = {"record": record, "summary": summary, "examples": examples,
+                  "evidence_sha256": version.sha256, "evidence_version_id": version.pk}
+        run_succeeded(claim, message="Finished.", result=result, provenance=provenance, artifacts=files,
+                      evidence_version=version, checkpoint={})
+        run.result = result
+        _threshold_finding(run, record, requirements)
+        _regression_finding(run, record, requirements)
+    except BaseException:
+        version.file.delete(save=False)  # the transaction rolls back: its evidence file must not stay
+        raise
+
+
+def _evidence_version_add(run: EvaluationRun, record: dict[str, Any], summary: str, provenance: dict[str, Any],
+                          requirements: list[Requirement]) -> EvidenceVersion:
     document = {"record": record, "summary": summary, "provenance": provenance,
                 "run": {"id": run.pk, "config": run.config, "ai_system": run.ai_system.name,
                         "model_version": run.model_version.version, "trigger": run.trigger}}
-    evidence = _evidence_for(run, requirements)
-    version = evidence_version_add(
-        evidence=evidence, actor=None, content=json.dumps(document, sort_keys=True, indent=1).encode(),
-        filename=f"evaluation-{run.pk}.json", source=SOURCE,
+    return evidence_version_add(
+        evidence=_evidence_for(run, requirements), actor=None,
+        content=json.dumps(document, sort_keys=True, indent=1).encode(), filename=f"evaluation-{run.pk}.json",
+        source=SOURCE,
         metadata={"record": record, "summary": summary, "run_id": run.pk, "provenance": provenance,
                   "model_version": run.model_version.version, "model_version_label":
                   f"{run.model_version.version}", "ai_system_id": run.ai_system_id})
-    result = {"record": record, "summary": summary, "examples": examples,
-              "evidence_sha256": version.sha256, "evidence_version_id": version.pk}
-    run_succeeded(claim, message="Finished.", result=result, provenance=provenance, artifacts=files,
-                  evidence_version=version, checkpoint={})
-    run.result = result
-    _threshold_finding(run, record, requirements)
-    _regression_finding(run, record, requirements)
 
 
 def _threshold_finding(run: EvaluationRun, record: dict[str, Any], requirements: list[Requirement]) -> None:

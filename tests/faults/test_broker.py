@@ -19,7 +19,7 @@ def ping_through(broker_url: str, timeout: float = 90) -> TaskResult:
     """Send a ping through `broker_url` and wait for the worker's result in the database."""
     # An explicit connection: Celery lets a CELERY_BROKER_URL in the environment (CI's Redis)
     # win over the app's own broker setting.
-    sender = Celery("fault-probe")
+    sender = Celery("fault-probe", set_as_current=False)  # never the test process's current_app
     task_id = str(uuid.uuid4())
     with Connection(broker_url) as connection:
         sender.send_task("config.tasks.ping", task_id=task_id, queue="default", connection=connection)
