@@ -2,15 +2,18 @@
 
 For consultants moving an engagement between installations. The export is a folder (or a .zip
 of it) holding `data.json` — every tenant-owned row — and `files/<sha256>` with `manifest.json`
-naming each file's SHA-256 and the SHA-256 of `data.json` (the export's identity).
+naming each file's SHA-256 and the SHA-256 of `data.json` (the export's identity). Files are those
+of FileFields and those a row keeps in a folder named by its id (a robustness run's artifacts,
+`transfer_folders`), which the import re-homes under the new row's id.
 
 Tenant rows are discovered, not listed: every concrete model with an `organisation` foreign key,
 then every model reachable only through them (a foreign key to an exported row and no
 organisation of its own, e.g. evaluation shards), repeated until nothing new appears. Foreign
 keys to users travel as usernames; to global rows (catalogs) as a unique natural key; many-to-many
 links of automatic through tables as lists. Import verifies every file's hash before anything is
-written, then inserts everything in one transaction into a NEW organisation, remapping every
-primary and foreign key. The audit chain hashes the organisation's id, so the imported events
+written (and every path inside a row's folder is checked to stay there), then inserts everything
+in one transaction into a NEW organisation, remapping every primary and foreign key; a failure
+removes every file it had written. The audit chain hashes the organisation's id, so the imported events
 are re-chained for the new organisation (content, order and times kept) and one more event,
 "imported from <export sha256>", records where they came from.
 """
@@ -30,15 +33,24 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
 from governance.models.tenancy import Organisation
+from governance.services.transfer_folders import (
+    FILES_DIR,
+    FolderError,
+    folder_export,
+    folder_restore,
+    hashed_copy,
+    is_safe_relative,
+)
 
 FORMAT = "anchorage.organisation-export/1"
-DATA_FILE, MANIFEST_FILE, FILES_DIR = "data.json", "manifest.json", "files"
+DATA_FILE, MANIFEST_FILE = "data.json", "manifest.json"
 
 
 class TransferError(ValueError):
@@ -51,6 +63,7 @@ class TransferSummary:
     rows: dict[str, int]
     files: int
     export_sha256: str
+    folder_files: int = 0
 
 
 # --- discovery ------------------------------------------------------------------------------------
@@ -151,16 +164,8 @@ def _serialise(row: models.Model, tenant: set[type[models.Model]], files: list[d
 
 def _export_file(row: models.Model, model_field: models.FileField, files: list[dict[str, Any]], out: Path) -> str:
     stored = getattr(row, model_field.name)
-    digest, size = hashlib.sha256(), 0
-    target = out / FILES_DIR / "incoming"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with stored.open("rb") as source, target.open("wb") as copy:
-        for chunk in iter(lambda: source.read(1 << 20), b""):
-            digest.update(chunk)
-            size += len(chunk)
-            copy.write(chunk)
-    sha = digest.hexdigest()
-    target.replace(out / FILES_DIR / sha)
+    with stored.open("rb") as source:
+        sha, size = hashed_copy(source, out)
     files.append({"model": row._meta.label, "pk": row.pk, "field": model_field.name, "name": stored.name,
                   "sha256": sha, "size": size})
     return stored.name
@@ -176,23 +181,25 @@ def organisation_export(*, organisation: Organisation, out: Path) -> TransferSum
     exported: dict[str, set[Any]] = {}
     rows: list[dict[str, Any]] = []
     files: list[dict[str, Any]] = []
+    folder_files: list[dict[str, Any]] = []
     for model in models_in_order:
         batch = list(_rows_of(model, organisation, exported))
         exported[model._meta.label] = {row.pk for row in batch}
         rows += [_serialise(row, tenant, files, folder) for row in batch]
+        folder_files += [entry for row in batch for entry in folder_export(row, folder)]
     data = {"format": FORMAT, "organisation": {"name": organisation.name, "slug": organisation.slug,
                                                "risk_matrix": organisation.risk_matrix},
             "models": [model._meta.label for model in models_in_order], "rows": rows}
     encoded = json.dumps(data, cls=DjangoJSONEncoder, sort_keys=True, indent=1).encode()
     (folder / DATA_FILE).write_bytes(encoded)
     export_sha = hashlib.sha256(encoded).hexdigest()
-    (folder / MANIFEST_FILE).write_text(json.dumps({"format": FORMAT, "data_sha256": export_sha, "files": files},
-                                                   indent=1))
+    (folder / MANIFEST_FILE).write_text(json.dumps({"format": FORMAT, "data_sha256": export_sha, "files": files,
+                                                    "folder_files": folder_files}, indent=1))
     if as_zip:
         _zip_folder(folder, out)
         shutil.rmtree(folder)
     counts = {label: len(ids) for label, ids in exported.items() if ids}
-    return TransferSummary(organisation.slug, counts, len(files), export_sha)
+    return TransferSummary(organisation.slug, counts, len(files), export_sha, len(folder_files))
 
 
 def _zip_folder(folder: Path, out: Path) -> None:
@@ -240,12 +247,21 @@ def _verified(folder: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
     sha = hashlib.sha256(encoded).hexdigest()
     if manifest.get("format") != FORMAT or manifest.get("data_sha256") != sha:
         raise TransferError(f"{DATA_FILE} does not match its SHA-256 in {MANIFEST_FILE}: the export is corrupt.")
-    for entry in manifest["files"]:
-        path = folder / FILES_DIR / entry["sha256"]
-        if not path.is_file() or _file_sha256(path) != entry["sha256"]:
-            raise TransferError(f"file {entry['name']} ({entry['model']} #{entry['pk']}) is missing or does not "
-                                f"match its SHA-256 {entry['sha256']}: the export is corrupt.")
+    manifest.setdefault("folder_files", [])  # exports from before rows' folders travelled
+    for entry in manifest["folder_files"]:
+        if not is_safe_relative(entry.get("path")):
+            raise TransferError(f"the export holds an unsafe path: {entry.get('path')!r} "
+                                f"({entry.get('model')} #{entry.get('pk')})")
+    for entry in manifest["files"] + manifest["folder_files"]:
+        path = folder / FILES_DIR / str(entry["sha256"])
+        if not _is_digest(entry["sha256"]) or not path.is_file() or _file_sha256(path) != entry["sha256"]:
+            raise TransferError(f"file {entry.get('name') or entry['path']} ({entry['model']} #{entry['pk']}) is "
+                                f"missing or does not match its SHA-256 {entry['sha256']}: the export is corrupt.")
     return json.loads(encoded), manifest, sha
+
+
+def _is_digest(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
 
 
 def _file_sha256(path: Path) -> str:
@@ -262,7 +278,9 @@ class _Importer:
         self.new_pk: dict[tuple[str, Any], Any] = {}
         self.deferred: list[tuple[type[models.Model], tuple[str, Any], str, tuple[str, Any]]] = []
         self.manifest_files: list[dict[str, Any]] = []
+        self.folder_files: list[dict[str, Any]] = []
         self.stored: list[tuple[Any, str]] = []
+        self.folders: list[Path] = []
         self.counts: dict[str, int] = {}
 
     def run(self) -> None:
@@ -281,6 +299,26 @@ class _Importer:
         for label in labels:
             for row in by_model[label]:
                 self._links(self._model(label), row, labels)
+        self._restore_folders()
+
+    def _restore_folders(self) -> None:
+        """Each exported row's folder, written under the row's NEW id."""
+        by_row: dict[tuple[str, Any], list[dict[str, Any]]] = {}
+        for entry in self.folder_files:
+            by_row.setdefault((entry["model"], entry["pk"]), []).append(entry)
+        for key, entries in by_row.items():
+            row = self._model(key[0])._base_manager.get(pk=self._mapped(key))
+            try:
+                self.folders.append(folder_restore(row, entries, self.folder))
+            except FolderError as error:
+                raise TransferError(str(error)) from None
+
+    def cleanup(self) -> None:
+        """After a failed import: remove every file written so far."""
+        for storage, stored in self.stored:
+            storage.delete(stored)
+        for folder in self.folders:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _model(self, label: str) -> type[models.Model]:
         try:
@@ -342,7 +380,10 @@ class _Importer:
         if entry is None:
             raise TransferError(f"{row['model']} #{row['pk']}: its {model_field.name} is not in the manifest")
         content = (self.folder / FILES_DIR / entry["sha256"]).read_bytes()
-        stored = model_field.storage.save(name, ContentFile(content))
+        try:
+            stored = model_field.storage.save(name, ContentFile(content))
+        except SuspiciousFileOperation:
+            raise TransferError(f"the export holds an unsafe path: {name!r} ({row['model']} #{row['pk']})") from None
         self.stored.append((model_field.storage, stored))
         return stored
 
@@ -420,7 +461,7 @@ def organisation_import(*, path: Path, slug: str = "", name: str = "", actor: An
         if Organisation.objects.filter(slug=slug).exists():
             raise TransferError(f"an organisation with the slug {slug!r} exists already: choose another with --slug")
         importer = _Importer(folder, data, Organisation())
-        importer.manifest_files = manifest["files"]
+        importer.manifest_files, importer.folder_files = manifest["files"], manifest["folder_files"]
         try:
             with transaction.atomic():
                 organisation = Organisation.objects.create(name=name or source["name"], slug=slug,
@@ -431,9 +472,9 @@ def organisation_import(*, path: Path, slug: str = "", name: str = "", actor: An
                 audit_event_record(organisation=organisation, actor=actor, action="create",
                                    object_type="governance.Organisation", object_id=str(organisation.pk),
                                    changes={"imported_from": export_sha, "source_slug": source["slug"],
-                                            "rows": len(data["rows"]), "files": len(manifest["files"])})
+                                            "rows": len(data["rows"]), "files": len(manifest["files"]),
+                                            "folder_files": len(manifest["folder_files"])})
         except BaseException:
-            for storage, stored in importer.stored:
-                storage.delete(stored)
+            importer.cleanup()
             raise
-    return TransferSummary(slug, importer.counts, len(manifest["files"]), export_sha)
+    return TransferSummary(slug, importer.counts, len(manifest["files"]), export_sha, len(manifest["folder_files"]))

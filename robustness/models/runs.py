@@ -37,6 +37,11 @@ class RunTrigger(models.TextChoices):
     DEMO = "demo", "Demo"
 
 
+def run_folder(kind_slug: str, run_id: int) -> str:
+    """Where a run's files live, relative to MEDIA_ROOT: `robustness/<kind>/<id>/` (attempt folders inside)."""
+    return f"robustness/{kind_slug}/{run_id}"
+
+
 class LeasedJob(models.Model):
     """What every leased job row has: state, progress, lease, provenance."""
 
@@ -91,6 +96,11 @@ class RobustnessRun(TenantModel, LeasedJob):
 
     def get_absolute_url(self) -> str:
         return reverse("robustness:run-detail", args=[self.kind_slug, self.pk])
+
+    def media_folder(self) -> str:
+        """The files this run wrote outside FileFields; export_organisation carries the folder and
+        import_organisation re-homes it under the imported row's id."""
+        return run_folder(self.kind_slug, self.pk)
 
 
 class EvaluationRun(RobustnessRun):

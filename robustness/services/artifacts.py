@@ -20,12 +20,13 @@ from PIL import Image
 
 from robustness.engine.attacks import preset, run_attack
 from robustness.engine.evaluate import resolve_device
+from robustness.models.runs import run_folder
 
 SCALE = 4  # tiny images are drawn 4× larger (nearest neighbour) so a person can see them
 
 
 def run_directory(kind: str, run_id: int) -> Path:
-    return Path(settings.MEDIA_ROOT) / "robustness" / kind / str(run_id)
+    return Path(settings.MEDIA_ROOT) / run_folder(kind, run_id)
 
 
 def attempt_directory(kind: str, run_id: int, attempt: int) -> Path:

@@ -1,22 +1,29 @@
 """export_organisation → import_organisation: a round trip loses nothing; a corrupt export imports nothing.
 
 The comparison is itself generic: both organisations are exported and the two exports compared
-row by row, with primary keys replaced by each row's position and files by their SHA-256.
+row by row, with primary keys replaced by each row's position and files by their SHA-256 (a row's
+folder of files, such as a robustness run's artifacts, by each file's path and SHA-256).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
+from django.urls import reverse
 
+from assessments.models import Finding
 from governance.audit import audit_chain_verify
-from governance.models import AuditEvent, Organisation
+from governance.models import AISystem, AuditEvent, Organisation
 from governance.services.transfer import TransferError, organisation_export, organisation_import, tenant_models
 from tests.security.harness import fingerprint
 from tests.security.world import media_files, world_build
@@ -37,8 +44,11 @@ def exported(acme, globex, member, settings, tmp_path) -> tuple[Any, Path]:
 def _normalised(folder: Path) -> dict[str, list[dict[str, Any]]]:
     """Rows per model, each pk replaced by its position and each file by its SHA-256."""
     data = json.loads((folder / "data.json").read_text())
-    files = {(f["model"], f["pk"], f["field"]): f["sha256"]
-             for f in json.loads((folder / "manifest.json").read_text())["files"]}
+    manifest = json.loads((folder / "manifest.json").read_text())
+    files = {(f["model"], f["pk"], f["field"]): f["sha256"] for f in manifest["files"]}
+    folders: dict[tuple[str, Any], dict[str, str]] = {}
+    for entry in manifest["folder_files"]:
+        folders.setdefault((entry["model"], entry["pk"]), {})[entry["path"]] = entry["sha256"]
     position: dict[tuple[str, Any], int] = {}
     for row in data["rows"]:
         position[(row["model"], row["pk"])] = sum(1 for key in position if key[0] == row["model"])
@@ -60,6 +70,8 @@ def _normalised(folder: Path) -> dict[str, list[dict[str, Any]]]:
                 value = ([position[(target, item)] for item in value] if field.many_to_many
                          else position.get((target, value), value))
             fields[name] = value
+        if (row["model"], row["pk"]) in folders:
+            fields["(folder)"] = folders[(row["model"], row["pk"])]
         result.setdefault(row["model"], []).append(fields)
     return result
 
@@ -69,6 +81,7 @@ def test_a_round_trip_loses_nothing(exported, tmp_path):
     imported = organisation_import(path=out, slug="acme-copy")
     copy = Organisation.objects.get(slug="acme-copy")
     assert imported.files == summary.files > 0
+    assert imported.folder_files == summary.folder_files >= 3, "the artifact of each kind of run travels"
     assert {label: count + (1 if label == AUDIT else 0) for label, count in summary.rows.items()} == imported.rows | {
         AUDIT: imported.rows[AUDIT] + 1}
     again = tmp_path / "copy-export"
@@ -125,3 +138,145 @@ def test_the_import_command_says_why_it_refused(exported):
     (out / "manifest.json").write_text("{}")
     with pytest.raises(CommandError, match="nothing imported"):
         call_command("import_organisation", str(out))
+
+
+# --- robustness runs with real artifacts --------------------------------------------------------
+
+RUN_KINDS = ("robustness.EvaluationRun", "robustness.RetrainingRun", "robustness.AnchorAnalysis")
+
+
+@pytest.fixture
+def exported_runs(acme, member, settings, tmp_path) -> tuple[Any, Path]:
+    """Acme after a real evaluation and a retraining (its child version evaluated after it), exported."""
+    from robustness.models import EvaluationRun, RetrainingRun, RunStatus
+    from robustness.services.evaluations import evaluation_run_execute
+    from robustness.services.requests import evaluation_run_request, retraining_run_request
+    from robustness.services.retraining import retraining_run_execute
+    from tests.robustness.runs.conftest import QUICK_EVALUATION, make_version
+    from tests.robustness.runs.test_runs_inprocess import RETRAIN
+
+    settings.MEDIA_ROOT, settings.ROBUSTNESS_TORCH_THREADS = tmp_path / "media", 1
+    system = AISystem.objects.create(organisation=acme, name="Shape sorter zq-acme", intended_purpose="Sort shapes",
+                                     robustness_thresholds=[{"attack": "screen-pgd10", "epsilon": 4 / 255,
+                                                             "min_robust_accuracy": 0.9}])
+    version = make_version(system)
+    consultant = member("consultant").user
+    evaluation_run_request(ai_system=system, model_version=version, actor=consultant, config=QUICK_EVALUATION)
+    retraining = retraining_run_request(ai_system=system, model_version=version, actor=consultant, config=RETRAIN)
+    assert retraining_run_execute(run_id=retraining.pk) == "succeeded"
+    for pk in EvaluationRun.objects.filter(status=RunStatus.PENDING).values_list("pk", flat=True):
+        assert evaluation_run_execute(run_id=pk) == "succeeded"
+    assert RetrainingRun.objects.get(pk=retraining.pk).output_model_version is not None
+    assert EvaluationRun.objects.filter(organisation=acme, status=RunStatus.SUCCEEDED).count() == 2, "before, after"
+    out = tmp_path / "acme-runs"
+    return organisation_export(organisation=acme, out=out), out
+
+
+def _runs(organisation: Organisation) -> list[Any]:
+    from robustness.models import EvaluationRun
+
+    return list(EvaluationRun.objects.filter(organisation=organisation).order_by("created_at", "pk"))
+
+
+def _client_in(organisation: Organisation, username: str) -> Client:
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    session = client.session
+    session["organisation_id"] = organisation.pk
+    session.save()
+    return client
+
+
+def test_run_artifacts_travel_and_are_served_under_the_new_ids(exported_runs, tmp_path):
+    from robustness.models import EvaluationRun, RetrainingRun, RunStatus
+    from robustness.services.artifacts import attempt_directory
+    from robustness.services.evaluations import evaluation_run_execute
+    from robustness.services.requests import evaluation_run_request
+    from tests.robustness.runs.conftest import QUICK_EVALUATION
+
+    summary, out = exported_runs
+    acme = Organisation.objects.get(slug="acme")
+    manifest = json.loads((out / "manifest.json").read_text())
+    exported_artifacts = {(entry["pk"], entry["path"]): entry["sha256"] for entry in manifest["folder_files"]
+                          if entry["model"] == "robustness.EvaluationRun"}
+    for run in _runs(acme):
+        assert {(run.pk, f"attempt-{run.attempt}/{item['name']}"): item["sha256"] for item in run.artifacts}.items() \
+            <= exported_artifacts.items(), "every artifact is in the manifest with the SHA-256 the run recorded"
+
+    imported = organisation_import(path=out, slug="acme-copy")
+    copy = Organisation.objects.get(slug="acme-copy")
+    assert imported.folder_files == summary.folder_files == len(manifest["folder_files"]) >= 2 * 7
+    auditor, stranger = _client_in(copy, "audrey"), _client_in(acme, "audrey")
+    for original, run in zip(_runs(acme), _runs(copy), strict=True):
+        assert run.pk != original.pk and run.artifacts == original.artifacts and run.artifacts
+        folder = attempt_directory(run.kind_slug, run.pk, run.attempt)
+        for item in run.artifacts:
+            assert hashlib.sha256((folder / item["name"]).read_bytes()).hexdigest() == item["sha256"]
+            url = reverse("robustness:run-file", args=[run.kind_slug, run.pk, item["name"]])
+            answer = auditor.get(url)
+            assert answer.status_code == 200, url
+            assert hashlib.sha256(b"".join(answer.streaming_content)).hexdigest() == item["sha256"]
+            assert stranger.get(url).status_code == 404, "the copy's runs are not Acme's"
+        assert run.evidence_version.evidence.organisation == copy
+        assert run.evidence_version.sha256 == original.evidence_version.sha256
+
+    retraining = RetrainingRun.objects.select_related("output_model_version__parent").get(organisation=copy)
+    child = retraining.output_model_version
+    assert child.organisation == copy and child.parent.organisation == copy and child.parent == retraining.model_version
+    assert hashlib.sha256(child.checkpoint.read()).hexdigest() == child.checkpoint_sha256
+    assert {run.model_version_id for run in _runs(copy)} == {child.parent_id, child.pk}, "before and after"
+    assert EvaluationRun.objects.get(retraining=retraining).model_version == child
+    assert Finding.objects.filter(organisation=copy).count() == Finding.objects.filter(organisation=acme).count() > 0
+
+    again = tmp_path / "copy-export"
+    organisation_export(organisation=copy, out=again)
+    original_rows, copied_rows = _normalised(out), _normalised(again)
+    for label in (*RUN_KINDS, "governance.ModelVersion", "assessments.EvidenceVersion", "assessments.Finding"):
+        assert copied_rows.get(label) == original_rows.get(label), label
+
+    rerun = evaluation_run_request(ai_system=child.ai_system, model_version=child, actor=None,
+                                   config=QUICK_EVALUATION)
+    assert evaluation_run_execute(run_id=rerun.pk) == "succeeded", "the imported child checkpoint loads and verifies"
+    assert EvaluationRun.objects.get(pk=rerun.pk).status == RunStatus.SUCCEEDED
+
+
+def _nothing_imported(out: Path, slug: str, match: str) -> None:
+    before, files_before = fingerprint(), media_files()
+    with pytest.raises(TransferError, match=match):
+        organisation_import(path=out, slug=slug)
+    assert (fingerprint(), media_files()) == (before, files_before)
+    assert not Organisation.objects.filter(slug=slug).exists()
+
+
+def test_a_tampered_run_artifact_imports_nothing(exported):
+    _, out = exported
+    manifest = json.loads((out / "manifest.json").read_text())
+    artifact = out / "files" / manifest["folder_files"][0]["sha256"]
+    artifact.write_bytes(artifact.read_bytes()[:-1] + b"\x00")
+    _nothing_imported(out, "acme-tampered", "does not match its SHA-256")
+
+
+@pytest.mark.parametrize("path", ["../../../escaped.png", "attempt-0/../../../escaped.png", "/tmp/escaped.png",
+                                  "attempt-0\\..\\..\\escaped.png", ""])
+def test_a_run_artifact_path_escaping_its_folder_imports_nothing(exported, path, settings):
+    _, out = exported
+    manifest_path = out / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["folder_files"][-1]["path"] = path
+    manifest_path.write_text(json.dumps(manifest))
+    _nothing_imported(out, "acme-slip", "unsafe path")
+    assert not list(Path(settings.MEDIA_ROOT).parent.rglob("escaped.png"))
+
+
+def test_a_zip_entry_escaping_the_export_imports_nothing(exported, tmp_path):
+    _, out = exported
+    archive = tmp_path / "slip.zip"
+    with zipfile.ZipFile(archive, "w") as slip:
+        for path in sorted(out.rglob("*")):
+            if path.is_file():
+                slip.write(path, path.relative_to(out).as_posix())
+        slip.writestr("files/../../escaped.png", b"zip-slip")
+    _nothing_imported(archive, "acme-slip", "unsafe path")
+    assert not list(tmp_path.rglob("escaped.png"))
+    with pytest.raises(CommandError, match="nothing imported: the export holds an unsafe path"):
+        call_command("import_organisation", str(archive), "--slug", "acme-slip")

@@ -12,7 +12,8 @@ from governance.services.transfer import organisation_export
 
 
 class Command(BaseCommand):
-    help = "Export one organisation (every tenant row, its files with SHA-256, the audit trail) to a folder or .zip."
+    help = ("Export one organisation (every tenant row, its files and run artifacts with SHA-256, the audit trail) "
+            "to a folder or .zip.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--organisation", required=True, help="The organisation's slug.")
@@ -27,5 +28,6 @@ class Command(BaseCommand):
             raise CommandError(f"{out} exists and is not empty: choose a new path")
         summary = organisation_export(organisation=organisation, out=out)
         self.stdout.write(f"Exported {summary.organisation}: {sum(summary.rows.values())} rows of "
-                          f"{len(summary.rows)} kinds, {summary.files} files to {out}")
+                          f"{len(summary.rows)} kinds, {summary.files} files and {summary.folder_files} run artifact "
+                          f"files to {out}")
         self.stdout.write(f"export sha256 {summary.export_sha256}")

@@ -24,6 +24,7 @@ class Command(BaseCommand):
             summary = organisation_import(path=Path(options["path"]), slug=options["slug"], name=options["name"])
         except TransferError as error:
             raise CommandError(f"nothing imported: {error}") from None
-        self.stdout.write(f"Imported {sum(summary.rows.values())} rows and {summary.files} files as "
+        self.stdout.write(f"Imported {sum(summary.rows.values())} rows, {summary.files} files and "
+                          f"{summary.folder_files} run artifact files as "
                           f"{summary.organisation} (from export {summary.export_sha256}); the audit trail was "
                           "re-chained for the new organisation and records the import.")
