@@ -66,6 +66,10 @@ class ReviewSerializer(serializers.Serializer):
 
 
 class EvidenceVersionSerializer(serializers.ModelSerializer):
+    # "" for a file version; declared because DRF drops allow_blank from read-only fields, and the
+    # schema then said every version has a uri.
+    url = serializers.URLField(read_only=True, allow_blank=True)
+
     class Meta:
         model = EvidenceVersion
         fields = ["id", "evidence", "number", "filename", "url", "sha256", "size", "content_type", "source",
@@ -74,7 +78,7 @@ class EvidenceVersionSerializer(serializers.ModelSerializer):
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
-    current_version = EvidenceVersionSerializer(read_only=True)
+    current_version = EvidenceVersionSerializer(read_only=True, allow_null=True)  # null: no version uploaded yet
 
     class Meta:
         model = Evidence

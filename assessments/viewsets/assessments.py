@@ -24,8 +24,9 @@ from assessments.services import (
     requirement_result_review,
     requirement_result_update,
 )
-from assessments.viewsets.base import OrganisationViewSet, filter_parameters, organisation_row, organisation_rows
+from assessments.viewsets.base import OrganisationViewSet, organisation_row, organisation_rows
 from assessments.viewsets.common import download, member_users
+from governance.api.filters import list_schema
 from governance.models import AISystem, Control, Framework, ModelVersion
 from governance.permissions import Action
 
@@ -36,7 +37,7 @@ RESULT_FILTERS = {"assessment": "assessment_id", "result": "result", "requiremen
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@extend_schema_view(list=extend_schema(parameters=filter_parameters(ASSESSMENT_FILTERS)))
+@extend_schema_view(list=list_schema(s.AssessmentSerializer, ASSESSMENT_FILTERS))
 class AssessmentViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Assessments: create from the Statement of Applicability; submit → approve → lock; exports."""
 
@@ -139,7 +140,7 @@ class AssessmentViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retri
                         filename=f"assessment-{assessment.pk}-evidence-manifest.xlsx", content_type=XLSX)
 
 
-@extend_schema_view(list=extend_schema(parameters=filter_parameters(RESULT_FILTERS)))
+@extend_schema_view(list=list_schema(s.RequirementResultSerializer, RESULT_FILTERS))
 class RequirementResultViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Per-requirement results; editing one proposes inferred results on mapped requirements."""
 
@@ -147,7 +148,6 @@ class RequirementResultViewSet(OrganisationViewSet, mixins.ListModelMixin, mixin
                 .prefetch_related("controls", "evidence_versions").order_by("assessment_id", "requirement__order"))
     serializer_class = s.RequirementResultSerializer
     filters = RESULT_FILTERS
-    boolean_filters = frozenset({"is_inferred", "needs_review"})
 
     @extend_schema(request=s.ResultUpdateSerializer, responses=s.RequirementResultSerializer)
     def partial_update(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:

@@ -1,5 +1,6 @@
 """What every assessments viewset shares: access through `OrganisationPermission`, tenant querysets,
-query-parameter filters (also in the OpenAPI schema) and service errors as HTTP answers."""
+query-parameter filters (typed in the OpenAPI schema: `governance.api.filters`) and service errors as
+HTTP answers."""
 
 from __future__ import annotations
 
@@ -9,17 +10,14 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, viewsets
 from rest_framework.request import Request
 
 from assessments.services import AssessmentLockedError
 from governance.access import AccessContext
+from governance.api.filters import filters_apply
 from governance.authz import OrganisationPermission, access_of
 from governance.permissions import Action
-
-INTEGER_FILTERS = frozenset({"framework", "ai_system", "assessment", "requirement", "engagement", "phase", "owner",
-                             "evidence"})
 
 
 class Conflict(exceptions.APIException):
@@ -34,17 +32,12 @@ def service_error_to_api(error: DjangoValidationError) -> exceptions.APIExceptio
     return exceptions.ValidationError(detail=error.messages)
 
 
-def filter_parameters(filters: dict[str, str]) -> list[OpenApiParameter]:
-    return [OpenApiParameter(name, str, description=f"Filter on {lookup}") for name, lookup in filters.items()]
-
-
 class OrganisationViewSet(viewsets.GenericViewSet):
     """Querysets are always the caller's organisation; others' rows are 404, never 403."""
 
     permission_classes = [OrganisationPermission]
     write_action: Action | None = Action.EDIT_ASSESSMENTS
-    filters: dict[str, str] = {}
-    boolean_filters: frozenset[str] = frozenset()
+    filters: dict[str, str] = {}  # query parameter → ORM lookup, for the list
     # Per-route needs beyond read/write (e.g. "approve" → APPROVE_ASSESSMENTS), read by OrganisationPermission.
     action_permissions: dict[str, Action] = {}
 
@@ -60,15 +53,7 @@ class OrganisationViewSet(viewsets.GenericViewSet):
     def get_queryset(self) -> models.QuerySet:
         queryset = super().get_queryset().filter(organisation=self.access.organisation)
         if self.action == "list":
-            for name, lookup in self.filters.items():
-                value = self.request.query_params.get(name)
-                if value in (None, ""):
-                    continue
-                if lookup in self.boolean_filters:
-                    value = value.lower() in ("1", "true", "yes")
-                elif name in INTEGER_FILTERS and not value.isdigit():
-                    raise exceptions.ValidationError({name: "Must be a number."})
-                queryset = queryset.filter(**{lookup: value})
+            queryset = filters_apply(queryset, self.filters, self.request.query_params)
         return queryset
 
     def handle_exception(self, exc: Exception) -> Any:

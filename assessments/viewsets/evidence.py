@@ -18,8 +18,9 @@ from assessments import serializers as s
 from assessments.models import Evidence, EvidenceVersion
 from assessments.selectors.verify import file_verify
 from assessments.services import evidence_create, evidence_version_add
-from assessments.viewsets.base import OrganisationViewSet, filter_parameters, organisation_row
+from assessments.viewsets.base import OrganisationViewSet, organisation_row
 from assessments.viewsets.common import file_download
+from governance.api.filters import list_schema
 from governance.models import AISystem, Requirement
 from governance.permissions import Action
 
@@ -27,7 +28,7 @@ EVIDENCE_FILTERS = {"kind": "kind", "status": "status", "ai_system": "ai_system_
 VERSION_FILTERS = {"evidence": "evidence_id", "sha256": "sha256", "source": "source"}
 
 
-@extend_schema_view(list=extend_schema(parameters=filter_parameters(EVIDENCE_FILTERS)))
+@extend_schema_view(list=list_schema(s.EvidenceSerializer, EVIDENCE_FILTERS))
 class EvidenceViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Evidence; a new file or link is a new immutable version (`POST …/versions/`)."""
 
@@ -68,7 +69,7 @@ class EvidenceViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retriev
         return Response(s.EvidenceVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema_view(list=extend_schema(parameters=filter_parameters(VERSION_FILTERS)))
+@extend_schema_view(list=list_schema(s.EvidenceVersionSerializer, VERSION_FILTERS))
 class EvidenceVersionViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     queryset = EvidenceVersion.objects.select_related("evidence").order_by("-uploaded_at", "-id")
     serializer_class = s.EvidenceVersionSerializer

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -22,8 +22,9 @@ from assessments.services import (
     finding_update,
     phase_update,
 )
-from assessments.viewsets.base import OrganisationViewSet, filter_parameters, organisation_row, organisation_rows
+from assessments.viewsets.base import OrganisationViewSet, organisation_row, organisation_rows
 from assessments.viewsets.common import member_user
+from governance.api.filters import list_schema, query_value
 from governance.models import AISystem, Control, Requirement, Risk
 from governance.permissions import Action as Permission
 
@@ -36,7 +37,7 @@ def _requirements(ids: list[int] | None) -> list | None:
     return None if ids is None else list(Requirement.objects.filter(pk__in=ids))
 
 
-@extend_schema_view(list=extend_schema(parameters=filter_parameters(FINDING_FILTERS)))
+@extend_schema_view(list=list_schema(s.FindingSerializer, FINDING_FILTERS))
 class FindingViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     queryset = Finding.objects.prefetch_related("requirements", "risks")
     serializer_class = s.FindingSerializer
@@ -127,8 +128,12 @@ def _action_arguments(values: dict, request: Request) -> dict:
     return values
 
 
-@extend_schema_view(list=extend_schema(parameters=[*filter_parameters(ACTION_FILTERS),
-                                                   *filter_parameters({"overdue": "due_date < today, open"})]))
+def _overdue_only(request: Request) -> bool:
+    return bool(query_value(request.query_params, "overdue", serializers.BooleanField()))
+
+
+@extend_schema_view(list=list_schema(s.ActionSerializer, ACTION_FILTERS, OpenApiParameter(
+    "overdue", bool, description="Only open actions due before today (false or empty: no filter).")))
 class ActionViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     queryset = Action.objects.prefetch_related("findings", "controls", "evidence_versions", "closure_evidence")
     serializer_class = s.ActionSerializer
@@ -137,7 +142,7 @@ class ActionViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveM
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        if self.action == "list" and self.request.query_params.get("overdue") in ("1", "true"):
+        if self.action == "list" and _overdue_only(self.request):
             queryset = queryset.filter(status__in=OPEN_ACTION_STATUSES, due_date__lt=timezone.localdate())
         return queryset
 

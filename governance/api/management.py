@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from governance import selectors, services
 from governance.api.base import OrganisationViewSet, service_call
+from governance.api.filters import FILTER_ERROR, filters_apply, list_schema, query_value
 from governance.api.serializers import (
     ApplicabilityDecisionSerializer,
     AuditEventSerializer,
@@ -51,8 +52,12 @@ class FrameworkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organis
         return Framework.objects.all()
 
 
-@extend_schema(parameters=[OpenApiParameter("framework", OpenApiTypes.STR, description="framework slug"),
-                           OpenApiParameter("assessable", OpenApiTypes.BOOL)])
+REQUIREMENT_FILTERS = {"framework": "framework__slug", "assessable": "assessable"}
+APPLICABILITY_FILTERS = {"ai_system": "ai_system_id", "framework": "requirement__framework__slug"}
+CROSSWALK_REQUIREMENT = serializers.IntegerField(min_value=1, help_text="mappings from or to this requirement id")
+
+
+@extend_schema_view(list=list_schema(RequirementSerializer, REQUIREMENT_FILTERS))
 class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganisationViewSet):
     queryset = Requirement.objects.none()
     serializer_class = RequirementSerializer
@@ -60,15 +65,12 @@ class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organ
 
     def scoped_queryset(self) -> Any:
         rows = Requirement.objects.select_related("framework", "parent").order_by("framework__slug", "order")
-        if slug := self.request.query_params.get("framework"):
-            rows = rows.filter(framework__slug=slug)
-        if (assessable := self.request.query_params.get("assessable")) in ("true", "false"):
-            rows = rows.filter(assessable=assessable == "true")
-        return rows
+        return filters_apply(rows, REQUIREMENT_FILTERS, self.request.query_params) if self.action == "list" else rows
 
 
-@extend_schema(parameters=[OpenApiParameter("requirement", OpenApiTypes.INT,
-                                            description="mappings from or to this requirement id")])
+@extend_schema_view(list=extend_schema(
+    parameters=[OpenApiParameter("requirement", OpenApiTypes.INT, description=CROSSWALK_REQUIREMENT.help_text)],
+    responses={200: CrosswalkSerializer, 400: FILTER_ERROR}))
 class CrosswalkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganisationViewSet):
     queryset = Crosswalk.objects.none()
     serializer_class = CrosswalkSerializer
@@ -76,12 +78,12 @@ class CrosswalkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organis
 
     def scoped_queryset(self) -> Any:
         rows = Crosswalk.objects.select_related("source", "target")
-        requirement = self.request.query_params.get("requirement", "")
-        return rows.filter(Q(source_id=requirement) | Q(target_id=requirement)) if requirement.isdigit() else rows
+        requirement = query_value(self.request.query_params, "requirement", CROSSWALK_REQUIREMENT) \
+            if self.action == "list" else None
+        return rows if requirement is None else rows.filter(Q(source_id=requirement) | Q(target_id=requirement))
 
 
-@extend_schema(parameters=[OpenApiParameter("ai_system", OpenApiTypes.INT),
-                           OpenApiParameter("framework", OpenApiTypes.STR, description="framework slug")])
+@extend_schema_view(list=list_schema(ApplicabilityDecisionSerializer, APPLICABILITY_FILTERS))
 class ApplicabilityDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganisationViewSet):
     """The Statement of Applicability rows; PATCH …/decide/ confirms or overrides with a justification."""
 
@@ -91,11 +93,7 @@ class ApplicabilityDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMi
 
     def scoped_queryset(self) -> Any:
         rows = selectors.applicability_for(self.access)
-        if (system := self.request.query_params.get("ai_system", "")).isdigit():
-            rows = rows.filter(ai_system_id=system)
-        if slug := self.request.query_params.get("framework"):
-            rows = rows.filter(requirement__framework__slug=slug)
-        return rows
+        return filters_apply(rows, APPLICABILITY_FILTERS, self.request.query_params) if self.action == "list" else rows
 
     @extend_schema(request=DecisionInputSerializer, responses={200: ApplicabilityDecisionSerializer})
     @action(detail=True, methods=["post"])

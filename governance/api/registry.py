@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from governance import selectors, services
 from governance.api.base import OrganisationViewSet, service_call
+from governance.api.filters import filters_apply, list_schema
 from governance.api.serializers import (
     AISystemSerializer,
     ClassificationAnswersSerializer,
@@ -81,6 +82,10 @@ class AISystemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         return Response({"confirmed": confirmed})
 
 
+VERSION_FILTERS = {"ai_system": "ai_system_id"}
+
+
+@extend_schema_view(list=list_schema(ModelVersionSerializer, VERSION_FILTERS))
 class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                           mixins.UpdateModelMixin, mixins.DestroyModelMixin, OrganisationViewSet):
     queryset = ModelVersion.objects.none()
@@ -89,8 +94,9 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
 
     def scoped_queryset(self) -> Any:
         versions = selectors.model_versions_for(self.access).select_related("training_card")
-        system = self.request.query_params.get("ai_system")
-        return versions.filter(ai_system_id=system) if system and system.isdigit() else versions
+        if self.action == "list":
+            versions = filters_apply(versions, VERSION_FILTERS, self.request.query_params)
+        return versions
 
     def perform_create(self, serializer: ModelVersionSerializer) -> None:
         data = dict(serializer.validated_data)

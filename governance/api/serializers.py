@@ -52,7 +52,7 @@ class FrameworkSerializer(serializers.ModelSerializer):
 
 class RequirementSerializer(serializers.ModelSerializer):
     framework = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    parent = serializers.SlugRelatedField(slug_field="ref_id", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="ref_id", read_only=True, allow_null=True)  # null: top level
 
     class Meta:
         model = Requirement
@@ -104,7 +104,7 @@ class ClassificationAnswersSerializer(serializers.Serializer):
 
 class AISystemSerializer(TenantScopedMixin, serializers.ModelSerializer):
     scoped_fields = {"owner": members_of}
-    classification = ClassificationSerializer(read_only=True)
+    classification = ClassificationSerializer(read_only=True, allow_null=True)  # null: not classified yet
 
     class Meta:
         model = AISystem
