@@ -37,9 +37,10 @@ def runs_reap_expired_leases() -> int:
             logger.warning("%s %s: lease expired or never started; re-enqueued", model.__name__, pk)
             _send(TASKS[model], pk)
             sent += 1
-    for pk in EvaluationShard.objects.filter(_expired(now) | Q(status=RunStatus.PENDING, run__status=RunStatus.RUNNING,
-                                                                   run__created_at__lt=now - PENDING_RESEND_AFTER)
-                                             ).values_list("pk", flat=True):
+    # A shard never started: its worker's broker lost it, or the chord itself was never sent.
+    never_started = Q(status=RunStatus.PENDING, heartbeat_at__isnull=True, run__status__in=RunStatus.active(),
+                      run__created_at__lt=now - PENDING_RESEND_AFTER)
+    for pk in EvaluationShard.objects.filter(_expired(now) | never_started).values_list("pk", flat=True):
         _send(TASKS[EvaluationShard], pk)
         sent += 1
     # A sharded run whose merger died, or whose shards all finished without a merge.

@@ -287,6 +287,29 @@ def test_the_reaper_re_enqueues_only_runs_whose_lease_expired(system, version):
     assert runs_reap_expired_leases() == 1
 
 
+def test_the_reaper_sends_the_shards_of_a_sharded_run_whose_chord_never_left(system, version, monkeypatch):
+    """The broker was down when the run was requested: neither shards nor merge were ever sent."""
+    from celery import current_app
+
+    from robustness.services.maintenance import PENDING_RESEND_AFTER
+    from robustness.services.requests import MERGE_TASK, TASKS
+
+    sent: list[tuple[str, list]] = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, args, queue: sent.append((name, args)))
+    run = evaluation_run_request(ai_system=system, model_version=version, actor=None, config=QUICK_EVALUATION,
+                                 shards=2)
+    shard_ids = sorted(run.shards.values_list("pk", flat=True))
+    assert run.shard_count == len(shard_ids) >= 2
+    assert runs_reap_expired_leases() == 0, "a fresh request is not re-sent"
+    EvaluationRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - PENDING_RESEND_AFTER - timedelta(1))
+    assert runs_reap_expired_leases() == len(shard_ids)
+    assert sorted(sent) == sorted((TASKS[type(run.shards.first())], [pk]) for pk in shard_ids)
+    sent.clear()
+    run.shards.update(status=RunStatus.SUCCEEDED, heartbeat_at=timezone.now())
+    assert runs_reap_expired_leases() == 1
+    assert sent == [(MERGE_TASK, [None, run.pk])], "every shard done, the merge is sent"
+
+
 def test_progress_ticks_write_no_audit_events_but_state_changes_do(system, version):
     run = evaluation_run_request(ai_system=system, model_version=version, actor=None, config=QUICK_EVALUATION)
     evaluation_run_execute(run_id=run.pk)
