@@ -99,6 +99,16 @@ def _version_record(evidence: Evidence, version: EvidenceVersion, *, valid_until
                        changes=audit_snapshot(version))
 
 
+@transaction.atomic
+def evidence_with_version_create(*, organisation: Organisation, title: str, kind: str, actor: Actor,
+                                 ai_system: models.Model | None = None, requirements: Iterable[models.Model] = (),
+                                 **version: Any) -> EvidenceVersion:
+    """New evidence and its first version (`evidence_version_add`'s arguments): both or neither."""
+    evidence = evidence_create(organisation=organisation, title=title, kind=kind, actor=actor, ai_system=ai_system,
+                               requirements=requirements)
+    return evidence_version_add(evidence=evidence, actor=actor, **version)
+
+
 def _status_for(valid_until: date | None, today: date) -> str:
     return EvidenceStatus.EXPIRED if valid_until is not None and valid_until < today else EvidenceStatus.ACTIVE
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from assessments.forms import EvidenceVersionForm, EvidenceWithVersionForm
 from assessments.models import Evidence, EvidenceStatus, EvidenceVersion
 from assessments.selectors.robustness import robustness_summary_get
-from assessments.services import evidence_create, evidence_version_add
+from assessments.services import evidence_version_add, evidence_with_version_create
 from assessments.views.base import OrganisationView
 from assessments.viewsets.common import file_download
 from governance.permissions import Action
@@ -47,14 +47,13 @@ class EvidenceCreateView(OrganisationView):
             return self._render(form)
         data = form.cleaned_data
         try:
-            evidence = evidence_create(organisation=self.access.organisation, title=data["title"], kind=data["kind"],
-                                       actor=request.user, ai_system=data["ai_system"],
-                                       requirements=data["requirements"])
-            _version_add(evidence, data, request)
+            version = evidence_with_version_create(
+                organisation=self.access.organisation, title=data["title"], kind=data["kind"], actor=request.user,
+                ai_system=data["ai_system"], requirements=data["requirements"], **_version_arguments(data))
         except ValidationError as error:
             form.add_error(None, error)
             return self._render(form)
-        return redirect("assessments:evidence-detail", pk=evidence.pk)
+        return redirect("assessments:evidence-detail", pk=version.evidence_id)
 
     def _render(self, form: EvidenceWithVersionForm) -> HttpResponse:
         return render(self.request, "assessments/form.html", {
@@ -62,11 +61,11 @@ class EvidenceCreateView(OrganisationView):
             "cancel_url": reverse("assessments:evidence-list")})
 
 
-def _version_add(evidence: Evidence, data: dict, request: HttpRequest) -> EvidenceVersion:
+def _version_arguments(data: dict) -> dict:
+    """A version form's cleaned data as `evidence_version_add`'s arguments."""
     upload = data.get("file")
-    return evidence_version_add(evidence=evidence, actor=request.user, file=upload, url=data.get("url") or "",
-                                filename=upload.name if upload else "", effective_date=data.get("effective_date"),
-                                valid_until=data.get("valid_until"))
+    return {"file": upload, "url": data.get("url") or "", "filename": upload.name if upload else "",
+            "effective_date": data.get("effective_date"), "valid_until": data.get("valid_until")}
 
 
 class EvidenceDetailView(OrganisationView):
@@ -87,7 +86,7 @@ class EvidenceDetailView(OrganisationView):
         form = EvidenceVersionForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                _version_add(evidence, form.cleaned_data, request)
+                evidence_version_add(evidence=evidence, actor=request.user, **_version_arguments(form.cleaned_data))
                 return redirect("assessments:evidence-detail", pk=evidence.pk)
             except ValidationError as error:
                 form.add_error(None, error)

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.security.SecurityHeadersMiddleware",
+    "config.errors.DiskFullMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -8,7 +8,6 @@ nothing. Only named transient errors escape to the task, which retries them.
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import shutil
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from config.errors import is_disk_full
 from governance.services._audit import record_update, snapshot
 from robustness.engine.errors import EngineError
 from robustness.models import EvaluationRun, EvaluationShard, RunStatus
@@ -28,8 +28,6 @@ logger = logging.getLogger(__name__)
 
 # Transient: the database connection dropped or was busy. Everything else is terminal.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
-# Terminal, with a reason of its own: retrying would only fill the disk again.
-DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 
 
 def run_guarded(claim: Claim, body: Callable[[], str], *, cleanup: Callable[[], None] | None = None) -> str:
@@ -62,7 +60,7 @@ def run_guarded(claim: Claim, body: Callable[[], str], *, cleanup: Callable[[], 
 
 
 def _failure_reason(claim: Claim, error: Exception) -> str:
-    if isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS:
+    if is_disk_full(error):  # terminal, with a reason of its own: retrying would only fill the disk again
         logger.error("%s %s: the disk is full (%s)", claim.model.__name__, claim.pk, error)
         return ("The disk is full (no space left on the device): the run's files could not be written, and "
                 "nothing of this run was kept. Free space in the media storage and re-run it.")
