@@ -8,11 +8,10 @@ from django.contrib.auth import get_user_model
 from assessments.models import Action, Assessment, EvidenceKind, EvidenceVersion, Finding, Phase, ResultStatus
 from assessments.models.engagements import ActionStatus
 from assessments.models.findings import FindingSeverity, FindingStatus
+from governance.forms.widgets import DATE
 from governance.ids import RowsChoiceField
 from governance.models import AISystem, Control, Framework, ModelVersion, Requirement, Risk
 from governance.models.tenancy import Organisation
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser reads ISO only
 
 
 def _members(organisation: Organisation):

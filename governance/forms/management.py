@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from governance.forms.widgets import DATE, TEXTAREA
 from governance.models.audit import AuditAction
 from governance.models.catalog import Requirement
 from governance.models.controls import Control
@@ -13,9 +14,6 @@ from governance.models.registry import AISystem
 from governance.models.risks import Risk
 from governance.models.tenancy import Organisation, Role
 from governance.selectors import members_of
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser reads ISO only
-TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
 
 class RequirementChoiceField(forms.ModelMultipleChoiceField):

@@ -13,6 +13,7 @@ from governance.eu_ai_act import (
     PROHIBITED_PRACTICES,
     TRANSPARENCY_OBLIGATIONS,
 )
+from governance.forms.widgets import DATE, TEXTAREA
 from governance.models.registry import AISystem, LossTermKind, ModelVersion
 from governance.models.tenancy import Organisation
 from governance.selectors import members_of
@@ -26,8 +27,6 @@ from governance.uploads import (
     model_config_check,
     prompt_templates_check,
 )
-
-TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
 
 def _upload_checked(function: Any, value: Any) -> Any:
@@ -50,8 +49,7 @@ class AISystemForm(forms.ModelForm):
                   "deployment_context", "affected_persons", "human_oversight", "human_oversight_description",
                   "review_frequency_days", "last_reviewed"]
         widgets = {"intended_purpose": TEXTAREA, "deployment_context": TEXTAREA, "affected_persons": TEXTAREA,
-                   "human_oversight_description": TEXTAREA,
-                   "last_reviewed": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}  # ISO for the browser
+                   "human_oversight_description": TEXTAREA, "last_reviewed": DATE}
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
