@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
@@ -36,10 +36,13 @@ def aborted_by_the_browser(request: Request) -> bool:
 
 
 class ConsoleWatch:
-    """Collect console errors and failed requests: a page that logs one fails its test."""
+    """Collect console errors and failed requests: a page that logs one fails its test.
 
-    def __init__(self, page: Page) -> None:
+    `expected` names console errors that are not failures (a journey's announced refusals)."""
+
+    def __init__(self, page: Page, *, expected: Callable[[ConsoleMessage], bool] = lambda message: False) -> None:
         self.errors: list[str] = []
+        self.expected = expected
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
         page.on("requestfailed", self._request_failed)
@@ -49,8 +52,8 @@ class ConsoleWatch:
             self.errors.append(f"request failed: {request.url} ({request.failure})")
 
     def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.errors.append(f"console: {message.text}")
+        if message.type == "error" and not self.expected(message):
+            self.errors.append(f"console: {message.text} ({message.location.get('url', '')})")
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -20,6 +20,7 @@ from tests.processes import celery_worker, worker_environment
 from tests.processes import test_database_url as database_url
 from tests.robustness.runs.conftest import QUICK_EVALUATION
 from tests.robustness.runs.workers import finished, wait_for
+from tests.security.world import media_files
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -35,10 +36,6 @@ def worker_backends_terminate(application_name: str) -> int:
         for pid in pids:
             cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
     return len(pids)
-
-
-def files_under(folder: Path) -> list[str]:
-    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
 
 
 def test_a_run_whose_database_connection_drops_reconnects_and_finishes_once(system, version, member):
@@ -65,6 +62,6 @@ def test_a_run_whose_database_connection_drops_reconnects_and_finishes_once(syst
     media = Path(settings.MEDIA_ROOT)
     run_folder = media / "robustness" / "evaluations" / str(run.pk)
     assert [path.name for path in run_folder.iterdir()] == ["attempt-2"]
-    assert files_under(run_folder / "attempt-2") == sorted(item["name"] for item in done.artifacts)
-    assert files_under(media / "evidence") == [evidence.file.name.removeprefix("evidence/")]
+    assert sorted(media_files(run_folder / "attempt-2")) == sorted(item["name"] for item in done.artifacts)
+    assert media_files(media / "evidence") == {evidence.file.name.removeprefix("evidence/")}
     assert not list((media / "robustness" / "evaluations").glob(".staging-*"))

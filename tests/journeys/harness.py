@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import connections
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response
 
-from tests.browser import aborted_by_the_browser
+from tests.browser import ConsoleWatch
 from tests.conftest import PASSWORD
 
 JOURNEYS = Path(__file__).resolve().parents[2] / "var" / "test-output" / "journeys"
@@ -36,14 +36,12 @@ class Journey:
     page: Page
     base_url: str
     name: str
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(init=False)  # the page's ConsoleWatch errors, then unexpected answers
     refusals: list[Refusal] = field(default_factory=list)
     screenshots: list[Path] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
-        self.page.on("requestfailed", self._request_failed)
+        self.problems = ConsoleWatch(self.page, expected=self._expected_console).errors
         self.page.on("response", self._response)
 
     # -- what the browser reports ------------------------------------------------------------------
@@ -51,18 +49,9 @@ class Journey:
         path = url.removeprefix(self.base_url).split("?", 1)[0]
         return next((r for r in self.refusals if r.status == status and r.path == path), None)
 
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type != "error":
-            return
+    def _expected_console(self, message: ConsoleMessage) -> bool:
         match = RESOURCE_ERROR.match(message.text)
-        if match and self._expected(int(match.group(1)), message.location.get("url", "")):
-            return
-        self.problems.append(f"console error: {message.text} ({message.location.get('url', '')})")
-
-    def _request_failed(self, request: Request) -> None:
-        if aborted_by_the_browser(request):
-            return
-        self.problems.append(f"request failed: {request.method} {request.url} ({request.failure})")
+        return bool(match and self._expected(int(match.group(1)), message.location.get("url", "")))
 
     def _response(self, response: Response) -> None:
         if response.status < 400:
