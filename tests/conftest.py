@@ -122,15 +122,23 @@ def client_as(acme, globex) -> Callable[[str], Client]:
     """A logged-in web client for a caller of the matrix, working in Acme (or Globex for mallory)."""
 
     def make(caller: str) -> Client:
-        client = Client()
         if caller == "anonymous":
-            return client
-        username = "mallory" if caller == "other_organisation" else ROLE_USERS[caller]
-        assert client.login(username=username, password=PASSWORD)
-        if caller != "other_organisation":
-            session = client.session
-            session["organisation_id"] = acme.pk
-            session.save()
-        return client
+            return Client()
+        if caller == "other_organisation":
+            return client_in("mallory")
+        return client_in(ROLE_USERS[caller], acme)
 
     return make
+
+
+def client_in(username: str, organisation: Organisation | None = None) -> Client:
+    """A web client logged in as `username`, working in `organisation` (else the default of the session)."""
+    from django.contrib.auth import get_user_model
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    if organisation is not None:
+        session = client.session
+        session["organisation_id"] = organisation.pk
+        session.save()
+    return client

@@ -15,16 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import Client
 from django.urls import reverse
 
 from assessments.models import Finding
 from governance.audit import audit_chain_verify
 from governance.models import AISystem, AuditEvent, Organisation
 from governance.services.transfer import TransferError, organisation_export, organisation_import, tenant_models
+from tests.conftest import client_in
 from tests.security.harness import fingerprint
 from tests.security.world import media_files, world_build
 
@@ -178,15 +177,6 @@ def _runs(organisation: Organisation) -> list[Any]:
     return list(EvaluationRun.objects.filter(organisation=organisation).order_by("created_at", "pk"))
 
 
-def _client_in(organisation: Organisation, username: str) -> Client:
-    client = Client()
-    client.force_login(get_user_model().objects.get(username=username))
-    session = client.session
-    session["organisation_id"] = organisation.pk
-    session.save()
-    return client
-
-
 def test_run_artifacts_travel_and_are_served_under_the_new_ids(exported_runs, tmp_path):
     from robustness.models import EvaluationRun, RetrainingRun, RunStatus
     from robustness.services.artifacts import attempt_directory
@@ -206,7 +196,7 @@ def test_run_artifacts_travel_and_are_served_under_the_new_ids(exported_runs, tm
     imported = organisation_import(path=out, slug="acme-copy")
     copy = Organisation.objects.get(slug="acme-copy")
     assert imported.folder_files == summary.folder_files == len(manifest["folder_files"]) >= 2 * 7
-    auditor, stranger = _client_in(copy, "audrey"), _client_in(acme, "audrey")
+    auditor, stranger = client_in("audrey", copy), client_in("audrey", acme)
     for original, run in zip(_runs(acme), _runs(copy), strict=True):
         assert run.pk != original.pk and run.artifacts == original.artifacts and run.artifacts
         folder = attempt_directory(run.kind_slug, run.pk, run.attempt)

@@ -22,7 +22,7 @@ from django.db import connection, models, transaction
 from django.test import Client, override_settings
 
 from governance.models.tenancy import Organisation, Role
-from tests.conftest import ROLE_USERS
+from tests.conftest import ROLE_USERS, client_in
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.security.world import World, media_files, world_build
 
@@ -81,15 +81,7 @@ def _organisations() -> tuple[Organisation, Organisation]:
 
 
 def _session(username: str, organisation: Organisation | None) -> str:
-    from django.contrib.auth import get_user_model
-
-    client = Client()
-    client.force_login(get_user_model().objects.get(username=username))
-    if organisation is not None:
-        session = client.session
-        session["organisation_id"] = organisation.pk
-        session.save()
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
+    return client_in(username, organisation).cookies[settings.SESSION_COOKIE_NAME].value
 
 
 def _sessions(acme: Organisation, globex: Organisation) -> dict[str, str]:
