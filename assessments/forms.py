@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from assessments.models import Action, Assessment, EvidenceKind, EvidenceVersion, Finding, Phase, ResultStatus
 from assessments.models.engagements import ActionStatus
 from assessments.models.findings import FindingSeverity, FindingStatus
+from assessments.services.evidence import expired_on_record_warning
 from governance.forms.widgets import DATE
 from governance.ids import RowsChoiceField
 from governance.models import AISystem, Control, Framework, ModelVersion, Requirement, Risk
@@ -76,11 +78,17 @@ class EvidenceVersionForm(forms.Form):
     url = forms.URLField(required=False, assume_scheme="https", help_text="Or a link, instead of a file.")
     effective_date = forms.DateField(required=False, widget=DATE)
     valid_until = forms.DateField(required=False, widget=DATE)
+    record_expired = forms.BooleanField(
+        required=False, label="Record as expired (historical evidence)",
+        help_text="Needed only when valid-until is already past: the version is then kept as expired evidence.")
 
     def clean(self) -> dict:
         data = super().clean()
         if bool(data.get("file")) == bool(data.get("url")):
             raise forms.ValidationError("Give a file or a link (one of them).")
+        warning = expired_on_record_warning(data.get("valid_until"), timezone.localdate())
+        if warning and not data.get("record_expired"):
+            self.add_error("valid_until", f"{warning} Tick \u201cRecord as expired\u201d to keep it anyway.")
         return data
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assessments.models import (
@@ -15,6 +17,7 @@ from assessments.models import (
     Report,
     RequirementResult,
 )
+from assessments.services.evidence import expired_on_record_warning
 from governance.ids import RowIdField
 
 
@@ -69,12 +72,20 @@ class EvidenceVersionSerializer(serializers.ModelSerializer):
     # "" for a file version; declared because DRF drops allow_blank from read-only fields, and the
     # schema then said every version has a uri.
     url = serializers.URLField(read_only=True, allow_blank=True)
+    # Said in every answer that carries the version, so an API client cannot miss it.
+    warnings = serializers.SerializerMethodField(
+        help_text="Why this version is weaker than it looks: e.g. it was already expired when recorded.")
 
     class Meta:
         model = EvidenceVersion
         fields = ["id", "evidence", "number", "filename", "url", "sha256", "size", "content_type", "source",
-                  "metadata", "effective_date", "valid_until", "uploaded_by", "uploaded_at"]
+                  "metadata", "effective_date", "valid_until", "uploaded_by", "uploaded_at", "warnings"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_warnings(self, version: EvidenceVersion) -> list[str]:
+        recorded_on = timezone.localdate(version.uploaded_at)
+        return [warning] if (warning := expired_on_record_warning(version.valid_until, recorded_on)) else []
 
 
 class EvidenceSerializer(serializers.ModelSerializer):

@@ -7,6 +7,7 @@ so she stands for "a member of another organisation" in every authorisation matr
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -25,6 +26,13 @@ PASSWORD = "correct horse battery"
 ROLE_USERS = {"org_admin": "alice", "risk_officer": "oscar", "consultant": "carol", "auditor": "audrey"}
 CALLERS = ["anonymous", "other_organisation", *ROLE_USERS]
 _DEMO_BUILD = pytest.StashKey["subprocess.Popen[bytes]"]()
+
+# The instant a test that builds dates near "today" lives at (see `frozen_clock`): the suite gives
+# the same answer on any day of any year. Dates in those tests are written relative to it.
+FROZEN_NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+# `ANCHORAGE_TEST_CLOCK_SHIFT_DAYS=365 make test` runs the whole session with the clock moved that
+# many days ahead (time-machine, still ticking): the proof that no test depends on the calendar.
+_CLOCK_SHIFT = "ANCHORAGE_TEST_CLOCK_SHIFT_DAYS"
 
 
 def pytest_collection_finish(session) -> None:
@@ -69,6 +77,28 @@ def pytest_sessionfinish(session, exitstatus) -> None:
         leftover.unlink(missing_ok=True)
     for folder in (var / "test-media" / run, var / "test-cache" / run):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shifted_calendar():
+    """Move the whole session's clock `ANCHORAGE_TEST_CLOCK_SHIFT_DAYS` ahead when that is set."""
+    days = os.environ.get(_CLOCK_SHIFT, "")
+    if not days:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=int(days)), tick=True):
+        yield
+
+
+@pytest.fixture
+def frozen_clock():
+    """Stop the clock at FROZEN_NOW for tests whose data carries calendar dates near "today"."""
+    import time_machine
+
+    with time_machine.travel(FROZEN_NOW, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

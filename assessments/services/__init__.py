@@ -38,6 +38,7 @@ from assessments.services.evidence import (
     evidence_expiry_run,
     evidence_version_add,
     evidence_with_version_create,
+    expired_on_record_warning,
 )
 from assessments.services.findings import finding_create, finding_update
 from assessments.services.reports import report_generate, report_request
@@ -47,7 +48,8 @@ __all__ = [
     "assessment_create", "assessment_lock", "assessment_return_to_draft", "assessment_submit_for_review",
     "assessment_update",
     "engagement_assessments_set", "engagement_create", "evidence_attach_to_requirements", "evidence_create",
-    "evidence_expiry_run", "evidence_version_add", "evidence_with_version_create", "finding_create",
+    "evidence_expiry_run", "evidence_version_add", "evidence_with_version_create", "expired_on_record_warning",
+    "finding_create",
     "finding_update", "phase_update",
     "report_generate", "report_request", "requirement_result_review", "requirement_result_update",
 ]

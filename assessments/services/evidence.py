@@ -109,6 +109,20 @@ def evidence_with_version_create(*, organisation: Organisation, title: str, kind
     return evidence_version_add(evidence=evidence, actor=actor, **version)
 
 
+def expired_on_record_warning(valid_until: date | None, recorded_on: date) -> str:
+    """The warning for evidence whose valid-until is already past the day it is recorded ("" if none).
+
+    Such evidence is kept (last year's audit report is real history), but it is stored as expired at
+    once, so it supports no result: the form asks the person to confirm, and the API says it in the
+    answer's `warnings`.
+    """
+    if valid_until is None or valid_until >= recorded_on:
+        return ""
+    return (f"Valid until {valid_until.isoformat()} is already past (recorded on {recorded_on.isoformat()}): "
+            "this version is stored as expired evidence and supports no result. Upload a current version "
+            "for evidence that is still valid.")
+
+
 def _status_for(valid_until: date | None, today: date) -> str:
     return EvidenceStatus.EXPIRED if valid_until is not None and valid_until < today else EvidenceStatus.ACTIVE
 

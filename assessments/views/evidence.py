@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,7 +14,7 @@ from django.utils import timezone
 from assessments.forms import EvidenceVersionForm, EvidenceWithVersionForm
 from assessments.models import Evidence, EvidenceStatus, EvidenceVersion
 from assessments.selectors.robustness import robustness_summary_get
-from assessments.services import evidence_version_add, evidence_with_version_create
+from assessments.services import evidence_version_add, evidence_with_version_create, expired_on_record_warning
 from assessments.views.base import OrganisationView
 from assessments.viewsets.common import file_download
 from governance.permissions import Action
@@ -53,6 +54,7 @@ class EvidenceCreateView(OrganisationView):
         except ValidationError as error:
             form.add_error(None, error)
             return self._render(form)
+        _warn_if_expired(request, version)
         return redirect("assessments:evidence-detail", pk=version.evidence_id)
 
     def _render(self, form: EvidenceWithVersionForm) -> HttpResponse:
@@ -66,6 +68,12 @@ def _version_arguments(data: dict) -> dict:
     upload = data.get("file")
     return {"file": upload, "url": data.get("url") or "", "filename": upload.name if upload else "",
             "effective_date": data.get("effective_date"), "valid_until": data.get("valid_until")}
+
+
+def _warn_if_expired(request: HttpRequest, version: EvidenceVersion) -> None:
+    """Say on the next page that a version went in already expired (the form made the person confirm it)."""
+    if warning := expired_on_record_warning(version.valid_until, timezone.localdate()):
+        messages.warning(request, warning)
 
 
 class EvidenceDetailView(OrganisationView):
@@ -86,7 +94,9 @@ class EvidenceDetailView(OrganisationView):
         form = EvidenceVersionForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                evidence_version_add(evidence=evidence, actor=request.user, **_version_arguments(form.cleaned_data))
+                version = evidence_version_add(evidence=evidence, actor=request.user,
+                                               **_version_arguments(form.cleaned_data))
+                _warn_if_expired(request, version)
                 return redirect("assessments:evidence-detail", pk=evidence.pk)
             except ValidationError as error:
                 form.add_error(None, error)

@@ -38,6 +38,9 @@ from assessments.services.snapshot import canonical_sha256
 from governance.models import EUAIActClassification, TrainingObjectiveCard
 from tests.assessments.factories import evidence_with_version, model_version_make
 
+# Evidence validity, action due dates and expiry runs carry calendar dates: the clock stands still.
+pytestmark = pytest.mark.usefixtures("frozen_clock")
+
 API = "/api/v1"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -19,6 +19,10 @@ from assessments.services import (
     requirement_result_update,
 )
 from tests.assessments.factories import ai_system_make, evidence_with_version, robustness_evidence
+from tests.conftest import FROZEN_NOW
+
+# Evidence validity, action due dates and expiry runs carry calendar dates: the clock stands still.
+pytestmark = pytest.mark.usefixtures("frozen_clock")
 
 
 def _populate(acme, nist, iso, oscar, *, systems: int) -> None:
@@ -109,7 +113,7 @@ def test_dashboard_query_count_does_not_grow_with_data(acme, nist, iso, oscar, c
 
 def test_selector_coverage_matches_current_results(acme, nist, iso, oscar):
     _populate(acme, nist, iso, oscar, systems=3)
-    dashboard = dashboard_get(organisation=acme, today=date.today())
+    dashboard = dashboard_get(organisation=acme, today=FROZEN_NOW.date())
     for coverage in dashboard.coverage:
         rows = current_results(acme).filter(assessment__framework_id=coverage.framework_id)
         assert coverage.applicable == rows.exclude(result="not_applicable").count()

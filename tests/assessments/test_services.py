@@ -25,6 +25,10 @@ from assessments.services.snapshot import canonical_sha256
 from governance.audit import audit_chain_verify
 from governance.models import ApplicabilityDecision, AuditEvent, Requirement
 from tests.assessments.factories import evidence_with_version
+from tests.conftest import FROZEN_NOW
+
+# Evidence validity, action due dates and expiry runs carry calendar dates: the clock stands still.
+pytestmark = pytest.mark.usefixtures("frozen_clock")
 
 
 def _result(assessment, ref_id):
@@ -174,5 +178,5 @@ def test_services_refuse_rows_of_another_organisation(acme, globex, nist, oscar)
 
 
 def test_expiry_date_is_today_in_utc(acme, oscar):
-    evidence_with_version(acme, oscar, valid_until=date.today() + timedelta(days=1))
+    evidence_with_version(acme, oscar, valid_until=FROZEN_NOW.date() + timedelta(days=1))
     assert evidence_expiry_run().evidence_expired == 0
