@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -103,7 +105,21 @@ class EvidenceVersionUploadSerializer(serializers.Serializer):
     url = serializers.URLField(required=False, allow_blank=True)
     effective_date = serializers.DateField(required=False, allow_null=True)
     valid_until = serializers.DateField(required=False, allow_null=True)
-    metadata = serializers.JSONField(required=False)
+    metadata = serializers.JSONField(required=False, help_text="A JSON object (in multipart: its JSON text).")
+
+    def validate_metadata(self, value: Any) -> dict[str, Any]:
+        # DRF's JSONField decodes a multipart form's JSON text once (a JSON body arrives decoded);
+        # what comes out must be an object: a string stays a string, never decoded a second time.
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise serializers.ValidationError(f"metadata must be a JSON object, not {_json_type(value)}")
+        return value
+
+
+def _json_type(value: Any) -> str:
+    return {str: "a string", bool: "a boolean", int: "a number", float: "a number", list: "an array"}.get(
+        type(value), type(value).__name__)
 
 
 class FindingSerializer(serializers.ModelSerializer):

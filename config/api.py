@@ -9,15 +9,18 @@ from django.db import transaction
 from django_celery_results.models import TaskResult
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
+from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from assessments import api as assessments_api
 from config.tasks import ping
 from governance import api as governance_api
+from governance.models.tenancy import Membership
+from governance.permissions import PERMISSIONS, Action
 from robustness import api as robustness_api
 
 router = DefaultRouter()
@@ -31,10 +34,30 @@ _JOB = inline_serializer("WorkerPingJob", fields={
 })
 
 
+# Who may run the diagnostics: Django staff, or a member whose role may manage members
+# (governance.permissions: org_admin) in at least one organisation. The diagnostics are not
+# organisation data, but they put work on the shared `default` queue (which also renders reports).
+DIAGNOSTICS_ACTION = Action.MANAGE_MEMBERS
+
+
+class IsStaffOrOrganisationAdmin(BasePermission):
+    message = "The diagnostics are for staff and organisation administrators."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return bool(user.is_staff) or Membership.objects.filter(
+            user=user, role__in=PERMISSIONS[DIAGNOSTICS_ACTION]).exists()
+
+
 class WorkerPingView(APIView):
     """Enqueue a ping on the `default` queue: proves a web request reaches a real worker."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsStaffOrOrganisationAdmin]
+    # Per user: the scope's rate (`API_THROTTLE_DIAGNOSTICS`, default 10/minute) on top of the user rate.
+    throttle_classes = [UserRateThrottle, ScopedRateThrottle]
+    throttle_scope = "diagnostics"
 
     @extend_schema(request=None, responses={202: _JOB})
     def post(self, request: Request) -> Response:
@@ -46,7 +69,7 @@ class WorkerPingView(APIView):
 class WorkerPingDetailView(APIView):
     """The persisted result of a ping, read from the result table (django-celery-results)."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsStaffOrOrganisationAdmin]
 
     @extend_schema(responses={200: _JOB})
     def get(self, request: Request, task_id: str) -> Response:

@@ -10,6 +10,7 @@ import errno
 import logging
 from collections.abc import Callable
 
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
@@ -37,3 +38,13 @@ class DiskFullMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": DISK_FULL_MESSAGE}, status=507)
         return render(request, "507.html", {"message": DISK_FULL_MESSAGE}, status=507)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The product's 400 page (`handler400`), naming the reason when our code raised `BadRequest`.
+
+    Only `BadRequest` messages are shown: they are ours ("framework must be a whole number …").
+    A `SuspiciousOperation` (a bad Host header, a tampered session) keeps the generic text.
+    """
+    reason = str(exception) if type(exception) is BadRequest else ""
+    return render(request, "400.html", {"reason": reason}, status=400)

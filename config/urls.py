@@ -4,14 +4,19 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import api
-from config.auth import ThrottledLoginView
+from config.auth import ThrottledLoginView, admin_login
 from config.health import healthz
+
+# The admin's login goes through the same throttle as the site's (config/auth.py).
+admin.site.login = admin_login
 
 api_v1 = [
     path("", include(api.router.urls)),
     path("diagnostics/worker-ping/", api.WorkerPingView.as_view(), name="worker-ping"),
     path("diagnostics/worker-ping/<str:task_id>/", api.WorkerPingDetailView.as_view(), name="worker-ping-detail"),
 ]
+
+handler400 = "config.errors.bad_request"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -1,19 +1,33 @@
-"""Write and verify the audit trail: one SHA-256 hash chain per organisation.
+"""Write and verify the audit trail: one SHA-256 hash chain per organisation, anchored outside the database.
 
 Every service that changes tenant data calls `audit_event_record` inside its own transaction,
 so an event exists exactly when the change does.
+
+The chain alone proves nothing to someone who can write the database: they can rewrite events
+and recompute every hash and the head. So each head is also *anchored*: when the transaction
+that advanced it commits, one line `{"organisation", "slug", "sequence", "hash", "hmac"}` is
+appended to the file AUDIT_ANCHOR_PATH (outside the database; make it append-only or ship it to
+WORM storage), signed with HMAC-SHA256 under AUDIT_ANCHOR_KEY (default: derived from SECRET_KEY,
+for development). `manage.py audit_verify` checks the chain, each line's HMAC, and that the
+event at the last anchored sequence still has the anchored hash (and that none is missing).
+`manage.py audit_verify --anchor` appends the current heads (first anchoring, after a restore).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import hmac
 import json
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
@@ -103,6 +117,8 @@ def audit_event_record(
     event.save()
     Organisation.objects.filter(pk=head.pk).update(audit_head_sequence=event.sequence, audit_head_hash=event.hash)
     organisation.audit_head_sequence, organisation.audit_head_hash = event.sequence, event.hash
+    # Anchor the new head once it is real (a rolled-back change leaves no anchor behind).
+    transaction.on_commit(lambda: audit_anchor_append(head.pk, head.slug, event.sequence, event.hash))
     return event
 
 
@@ -131,3 +147,93 @@ def audit_chain_verify(organisation: Organisation) -> list[ChainProblem]:
         problems.append(ChainProblem(organisation.slug, organisation.audit_head_sequence,
                                      "the newest events were deleted (chain ends before its recorded head)"))
     return problems
+
+
+def _anchor_path() -> Path | None:
+    path = getattr(settings, "AUDIT_ANCHOR_PATH", "")
+    return Path(path) if path else None
+
+
+def _anchor_key() -> bytes:
+    key = getattr(settings, "AUDIT_ANCHOR_KEY", "")
+    if key:
+        return key.encode()
+    # Development default: derived from SECRET_KEY, so the key is never stored in the database.
+    return hashlib.sha256(b"anchorage-audit-anchor:" + settings.SECRET_KEY.encode()).digest()
+
+
+def _anchor_mac(line: dict[str, Any]) -> str:
+    payload = {key: line[key] for key in ("organisation", "slug", "sequence", "hash")}
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hmac.new(_anchor_key(), canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def audit_anchor_append(organisation_id: int, slug: str, sequence: int, head_hash: str) -> bool:
+    """Append one signed head to the anchor file (locked, fsynced); False when anchoring is off."""
+    path = _anchor_path()
+    if path is None:
+        return False
+    line = {"organisation": organisation_id, "slug": slug, "sequence": sequence, "hash": head_hash}
+    line["hmac"] = _anchor_mac(line)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            handle.write(json.dumps(line, sort_keys=True) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    return True
+
+
+def audit_anchor_verify(organisations: Any) -> list[ChainProblem]:
+    """The database's heads against the anchor file: lines must verify, and each organisation's
+    event at its last anchored sequence must still carry the anchored hash (rewritten or deleted
+    events, even with a recomputed chain, are found). An organisation with events and no anchor
+    is a problem too. Empty when anchoring is off (AUDIT_ANCHOR_PATH empty)."""
+    path = _anchor_path()
+    if path is None:
+        return []
+    problems: list[ChainProblem] = []
+    last: dict[int, dict[str, Any]] = {}
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    for number, text in enumerate(lines, start=1):
+        try:
+            line = json.loads(text)
+            valid = isinstance(line, dict) and hmac.compare_digest(str(line.get("hmac", "")), _anchor_mac(line))
+        except (ValueError, KeyError, TypeError):
+            valid = False
+        if not valid:
+            problems.append(ChainProblem("anchor", number, f"line {number} of {path.name} fails its HMAC"))
+            continue
+        known = last.get(line["organisation"])
+        if known is None or line["sequence"] >= known["sequence"]:
+            last[line["organisation"]] = line
+    for organisation in organisations:
+        anchored = last.get(organisation.pk)
+        if anchored is None:
+            if organisation.audit_head_sequence:
+                problems.append(ChainProblem(organisation.slug, organisation.audit_head_sequence,
+                                             "the head is not anchored (run `audit_verify --anchor`)"))
+            continue
+        if organisation.audit_head_sequence < anchored["sequence"]:
+            problems.append(ChainProblem(organisation.slug, anchored["sequence"],
+                                         "events up to the anchored head were deleted"))
+            continue
+        event = AuditEvent.objects.filter(organisation=organisation, sequence=anchored["sequence"]).first()
+        if event is None or event.hash != anchored["hash"]:
+            problems.append(ChainProblem(organisation.slug, anchored["sequence"],
+                                         "does not match the anchored head: the trail was rewritten"))
+        elif organisation.audit_head_sequence > anchored["sequence"]:
+            problems.append(ChainProblem(
+                organisation.slug, organisation.audit_head_sequence,
+                f"{organisation.audit_head_sequence - anchored['sequence']} event(s) after the last anchor "
+                "are not anchored (run `audit_verify --anchor`)"))
+    return problems
+
+
+def audit_anchor_heads(organisations: Any) -> int:
+    """Anchor every organisation's current head (first anchoring, or after a restore); how many."""
+    return sum(audit_anchor_append(o.pk, o.slug, o.audit_head_sequence, o.audit_head_hash or GENESIS_HASH)
+               for o in organisations if o.audit_head_sequence)

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from governance.api.filters import query_id
 from governance.authz import OrganisationPermission, access_of
 from governance.models.registry import Dataset, ModelVersion
 from governance.permissions import Action
@@ -41,9 +42,9 @@ class _RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     kind = ""
 
     def get_queryset(self) -> Any:
-        ai_system = self.request.query_params.get("ai_system")
-        return selectors.runs_of(access_of(self.request).organisation, self.kind,
-                                 ai_system_id=int(ai_system) if ai_system and ai_system.isdigit() else None)
+        # Only the list filters (a detail URL ignores the query); a bad id is a 400 naming `ai_system`.
+        ai_system = query_id(self.request.query_params, "ai_system") if self.action == "list" else None
+        return selectors.runs_of(access_of(self.request).organisation, self.kind, ai_system_id=ai_system)
 
     def _submit(self, request: Request, make: Any) -> Response:
         body = RunRequestSerializer(data=request.data)

@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from governance.api.filters import MAX_ID
 from robustness.models import AnchorAnalysis, EvaluationRun, RetrainingRun
 
 RUN_FIELDS = ("id", "ai_system", "model_version", "status", "progress", "eta_seconds", "message", "error", "attempt",
@@ -37,8 +38,8 @@ class RetrainingRunSerializer(serializers.ModelSerializer):
 class RunRequestSerializer(serializers.Serializer):
     """POST body: the model version (its AI system follows), a dataset where the kind takes one, settings."""
 
-    model_version = serializers.IntegerField()
-    dataset = serializers.IntegerField(required=False, allow_null=True)
+    model_version = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    dataset = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID)
     shards = serializers.IntegerField(required=False, min_value=1, max_value=64, default=1)
     config = serializers.JSONField(required=False, default=dict)
 

@@ -54,7 +54,7 @@ def test_embedded_default_runs_web_workers_and_beat_from_files_alone(tmp_path):
         wait_for_log(log, "Anchorage is up", launcher, timeout=180)
         session = WebSession(f"http://127.0.0.1:{port}")
         assert session.get("/healthz").status == 200
-        session.login("officer", "officer-demo-2026")
+        session.login("admin", "admin-demo-2026")  # the worker-ping diagnostic is for organisation admins
         task_id = session.post("/api/v1/diagnostics/worker-ping/").json()["task_id"]
         deadline = time.monotonic() + 60
         while (answer := session.get(f"/api/v1/diagnostics/worker-ping/{task_id}/").json())["status"] == "PENDING":

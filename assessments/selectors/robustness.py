@@ -108,7 +108,8 @@ def _point(item: Any) -> AttackPoint | None:
 
 def record_from_metadata_or_file(version: EvidenceVersion) -> Mapping[str, Any] | None:
     """The record: `metadata["record"]`, the metadata itself, or the JSON file (small files only)."""
-    metadata = version.metadata or {}
+    # Rows written before metadata was checked may hold any JSON value: only an object is read.
+    metadata = version.metadata if isinstance(version.metadata, Mapping) else {}
     if isinstance(metadata.get("record"), Mapping):
         return metadata["record"]
     if any(key in metadata for key in ("results", "records", "attacks")):
@@ -158,7 +159,7 @@ def robustness_summary_get(version: EvidenceVersion, *, thresholds: Iterable[Map
     clean, _, _ = _accuracy(record.get("clean_accuracy", record.get("clean_acc")))
     if not points and clean is None:
         return None
-    metadata = version.metadata or {}
+    metadata = version.metadata if isinstance(version.metadata, Mapping) else {}
     model_version = str(metadata.get("model_version_label") or metadata.get("model_version")
                         or record.get("model_version") or record.get("model") or f"v{version.number}")
     n_examples = record.get("n_examples", record.get("n"))

@@ -62,6 +62,8 @@ def evidence_version_add(*, evidence: Evidence, actor: Actor, file: File | None 
         raise ServiceError("Give exactly one of a file, content or a URL.")
     if effective_date and valid_until and valid_until < effective_date:
         raise ServiceError("Valid-until cannot be before the effective date.")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ServiceError("Metadata must be a JSON object.")
     evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
     if content is not None:
         file = ContentFile(content, name=filename or "evidence.bin")

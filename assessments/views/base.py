@@ -5,19 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import BadRequest, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import View
 
+from governance.api.filters import MAX_ID, web_query_int
 from governance.authz import OrganisationAccessMixin
 
 PAGE_SIZE = 50
+MAX_EXPIRING_DAYS = 3650  # `?expiring=`: ten years ahead at most (a date the calendar holds)
 
 
-INTEGER_FILTERS = ("framework", "ai_system", "assessment", "requirement", "page", "heatmap_page", "expiring")
+# Query parameters that are row ids (1 … 2**63 - 1) or bounded numbers; anything else is a 400 naming them.
+ID_FILTERS = ("framework", "ai_system", "assessment", "requirement")
+BOUNDED_FILTERS = {"page": (1, MAX_ID), "heatmap_page": (1, MAX_ID), "expiring": (0, MAX_EXPIRING_DAYS)}
+INTEGER_FILTERS = (*ID_FILTERS, *BOUNDED_FILTERS)
 
 
 class OrganisationView(OrganisationAccessMixin, View):
@@ -25,11 +30,13 @@ class OrganisationView(OrganisationAccessMixin, View):
 
     def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         super().setup(request, *args, **kwargs)
-        # A filter that is not a number would reach the ORM as one and fail there: refuse it here (400).
-        for name in INTEGER_FILTERS:
-            value = request.GET.get(name, "")
-            if value and not value.isdigit() and not (name == "page" and value == "last"):
-                raise BadRequest(f"{name} must be a number")
+        # A filter that is not a number, or one the database cannot hold, would fail in the ORM
+        # (a 500): refuse it here with the 400 page naming the parameter (`governance.api.filters`).
+        for name in ID_FILTERS:
+            web_query_int(request.GET, name)
+        for name, (minimum, maximum) in BOUNDED_FILTERS.items():
+            if not (name == "page" and request.GET.get(name) == "last"):
+                web_query_int(request.GET, name, minimum=minimum, maximum=maximum)
 
     def organisation_object(self, queryset: models.QuerySet | type[models.Model], **lookup: Any) -> Any:
         if isinstance(queryset, type):

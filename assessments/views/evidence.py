@@ -26,7 +26,7 @@ class EvidenceListView(OrganisationView):
                     .select_related("current_version", "ai_system"))
         today = timezone.localdate()
         if request.GET.get("expiring"):
-            days = int(request.GET["expiring"]) if request.GET["expiring"].isdigit() else 30
+            days = int(request.GET["expiring"])  # 0 … MAX_EXPIRING_DAYS, checked by OrganisationView.setup
             evidence = evidence.filter(status=EvidenceStatus.ACTIVE, valid_until__gte=today,
                                        valid_until__lte=today + timedelta(days=days))
         for name, lookup in (("status", "status"), ("kind", "kind"), ("ai_system", "ai_system_id")):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import FileResponse, Http404
@@ -59,8 +58,6 @@ class EvidenceViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retriev
         data.is_valid(raise_exception=True)
         values = data.validated_data
         metadata = values.get("metadata") or {}
-        if isinstance(metadata, str):
-            metadata = json.loads(metadata or "{}")
         upload = values.get("file")
         version = evidence_version_add(
             evidence=self.get_object(), actor=request.user, file=upload, url=values.get("url") or "",

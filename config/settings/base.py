@@ -17,16 +17,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless the environment says DEBUG=true: a forgotten variable must not ship technical error pages.
+DEBUG = env_bool("DEBUG", False)
 
 
-def _secret_key() -> str:
-    key = env_str("SECRET_KEY", "")
-    if key:
-        return key
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    # Development: generate once and keep it, so sessions survive restarts.
+def _generated_secret_key() -> str:
+    """A key generated once into var/secret_key, so sessions survive restarts (development profiles only)."""
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(50))
@@ -34,7 +30,9 @@ def _secret_key() -> str:
     return key_file.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+# The profile decides what happens without one: development and test generate one
+# (`_generated_secret_key`), production refuses to start.
+SECRET_KEY = env_str("SECRET_KEY", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -143,6 +141,14 @@ def _cache(url: str) -> dict[str, object]:
 CACHES = {"default": _cache(env_str("CACHE_URL", "file://" + str(VAR_DIR / "cache")))}
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+# The login throttle (config/auth.py, docs/reliability.md): a hard budget per client address, and a
+# soft limit per user name from all addresses (past it, one attempt per address, never a lock-out).
+LOGIN_ADDRESS_MAX_FAILURES = env_int("LOGIN_ADDRESS_MAX_FAILURES", 50, minimum=1)
+LOGIN_ADDRESS_WINDOW_SECONDS = env_int("LOGIN_ADDRESS_WINDOW_SECONDS", 900, minimum=1)
+LOGIN_USER_SOFT_LIMIT = env_int("LOGIN_USER_SOFT_LIMIT", 20, minimum=1)
+# Behind proxies: how many append to CLIENT_ADDRESS_HEADER (0: the client is REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+CLIENT_ADDRESS_HEADER = "HTTP_" + env_str("CLIENT_ADDRESS_HEADER", "X-Forwarded-For").upper().replace("-", "_")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
@@ -169,6 +175,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "60/minute"),
         "user": env_str("API_THROTTLE_USER", "1200/minute"),
+        # POST /api/v1/diagnostics/worker-ping/ (config.api.WorkerPingView), per user.
+        "diagnostics": env_str("API_THROTTLE_DIAGNOSTICS", "10/minute"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -232,6 +240,14 @@ ROBUSTNESS_LEASE_SECONDS = env_int("ROBUSTNESS_LEASE_SECONDS", 120, minimum=2)
 ROBUSTNESS_TORCH_THREADS = env_int("ROBUSTNESS_TORCH_THREADS", 0)
 ROBUSTNESS_REGRESSION_TOLERANCE = env_float("ROBUSTNESS_REGRESSION_TOLERANCE", 0.05, minimum=0.0, maximum=1.0)
 HEALTHZ_WORKER_TIMEOUT = float(env_int("HEALTHZ_WORKER_TIMEOUT_MS", 5000, minimum=100)) / 1000
+# /healthz answers the worker check from the last ping, refreshed at most every this many
+# seconds (one ping in flight at a time, whoever asks): a burst of callers sends no tasks.
+HEALTHZ_WORKER_CACHE_SECONDS = env_int("HEALTHZ_WORKER_CACHE_SECONDS", 30, minimum=1)
+# The audit trail's heads, HMAC-signed and appended to a file outside the database
+# (governance.audit; checked by `manage.py audit_verify`). Empty path: no anchoring.
+# The key defaults to one derived from SECRET_KEY (development); set it apart in production.
+AUDIT_ANCHOR_PATH = env_str("AUDIT_ANCHOR_PATH", str(VAR_DIR / "audit-anchor.jsonl"))
+AUDIT_ANCHOR_KEY = env_str("AUDIT_ANCHOR_KEY", "")
 
 LOGGING = {
     "version": 1,

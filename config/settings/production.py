@@ -6,10 +6,15 @@ is required), HTTPS-only cookies, HSTS and the redirect to HTTPS.
 
 import os
 
+from django.core.exceptions import ImproperlyConfigured
+
 os.environ.setdefault("DEBUG", "false")
 
 from .base import *  # noqa: F403
-from .base import env_bool, env_int
+from .base import SECRET_KEY, env_bool, env_int
+
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (the production profile)")
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -7,7 +7,9 @@ MEDIA_ROOT name others, as in CI), so a running `make demo` never steals the tes
 import os
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR
+from .base import VAR_DIR, _generated_secret_key
+
+SECRET_KEY = SECRET_KEY or _generated_secret_key()  # noqa: F405
 
 _RUN = f"{os.getpid()}"
 if "CELERY_BROKER_URL" not in os.environ:
@@ -21,4 +23,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBased
 ROBUSTNESS_TORCH_THREADS = int(os.environ.get("ROBUSTNESS_TORCH_THREADS", "1"))
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HEALTHZ_WORKER_TIMEOUT = 3.0
+# No audit anchor file in the shared var/ (every test database starts afresh): the anchor's own
+# tests point AUDIT_ANCHOR_PATH at a temporary file.
+AUDIT_ANCHOR_PATH = os.environ.get("AUDIT_ANCHOR_PATH", "")
 TEST_OUTPUT_DIR = VAR_DIR / "test-output"

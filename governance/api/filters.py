@@ -62,6 +62,36 @@ def query_value(query: Any, name: str, field: serializers.Field) -> Any:
         raise serializers.ValidationError({name: error.detail}) from None
 
 
+def id_field(help_text: str = "", **options: Any) -> serializers.IntegerField:
+    """The one definition of an id parameter: an integer from 1 to 2**63 - 1 (what the database holds)."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, help_text=help_text, **options)
+
+
+def query_id(query: Any, name: str) -> int | None:
+    """An id query parameter: None when absent or empty, else 1 … 2**63 - 1; a 400 naming it otherwise.
+
+    Used by the API's ad-hoc parsers and (through `web_query_int`) by the web list filters.
+    """
+    return query_value(query, name, id_field())
+
+
+def web_query_int(query: Any, name: str, *, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
+    """`query_value` for web views: a bad value raises `BadRequest` naming the parameter (the 400 page)."""
+    from django.core.exceptions import BadRequest
+
+    field = serializers.IntegerField(min_value=minimum, max_value=maximum, required=False)
+    value = query.get(name, "")
+    if value == "":
+        return None
+    # Digits only (no sign, spaces or decimals): what a link or form of ours sends.
+    if not (isinstance(value, str) and value.isascii() and value.isdigit()) or len(value) > 20:
+        raise BadRequest(f"{name} must be a whole number from {minimum} to {maximum}")
+    try:
+        return field.run_validation(value)
+    except serializers.ValidationError:
+        raise BadRequest(f"{name} must be a whole number from {minimum} to {maximum}") from None
+
+
 def filters_apply(queryset: models.QuerySet, filters: dict[str, str], query: Any) -> models.QuerySet:
     """The queryset narrowed by the query's non-empty filters; a value not of its type raises a 400."""
     given = {name: query[name] for name in filters if query.get(name, "") != ""}

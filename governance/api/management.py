@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from governance import selectors, services
 from governance.api.base import OrganisationViewSet, service_call
-from governance.api.filters import FILTER_ERROR, filters_apply, list_schema, query_value
+from governance.api.filters import FILTER_ERROR, filters_apply, id_field, list_schema, query_value
 from governance.api.serializers import (
     ApplicabilityDecisionSerializer,
     AuditEventSerializer,
@@ -54,7 +54,7 @@ class FrameworkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organis
 
 REQUIREMENT_FILTERS = {"framework": "framework__slug", "assessable": "assessable"}
 APPLICABILITY_FILTERS = {"ai_system": "ai_system_id", "framework": "requirement__framework__slug"}
-CROSSWALK_REQUIREMENT = serializers.IntegerField(min_value=1, help_text="mappings from or to this requirement id")
+CROSSWALK_REQUIREMENT = id_field("mappings from or to this requirement id")
 
 
 @extend_schema_view(list=list_schema(RequirementSerializer, REQUIREMENT_FILTERS))

@@ -47,8 +47,9 @@ def _last_admin_check(membership: Membership, *, new_role: Role | None) -> None:
 def membership_add(*, organisation: Organisation, username: str, role: Role | str,
                    actor: AbstractBaseUser | None) -> Membership:
     """An org admin adds an existing account (by username or e-mail) to the organisation."""
-    user = User.objects.filter(username=username.strip()).first() or \
-        User.objects.filter(email__iexact=username.strip()).exclude(email="").first()
+    username = User.normalize_username(username.strip())
+    user = User.objects.filter(username=username).first() or \
+        User.objects.filter(email__iexact=username).exclude(email="").first()
     if user is None:
         raise ValidationError({"username": "No account with this username or e-mail exists."})
     if Membership.objects.filter(organisation=organisation, user=user).exists():
@@ -82,9 +83,18 @@ def membership_delete(*, membership: Membership, actor: AbstractBaseUser | None)
 @transaction.atomic
 def user_with_membership_ensure(*, organisation: Organisation, username: str, password: str, role: Role | str,
                                 email: str = "", actor: AbstractBaseUser | None = None) -> AbstractBaseUser:
-    """Create the user if missing and give them `role` in `organisation` (demo and set-up)."""
-    user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+    """Create the user if missing and give them `role` in `organisation` (demo and set-up).
+
+    The name is NFKC-normalised as Django's forms do, and refused if an account differing only
+    in case exists already (the login throttle counts case-folded names as one).
+    """
+    username = User.normalize_username(username.strip())
+    user = User.objects.filter(username=username).first()
+    created = user is None
     if created:
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError({"username": "An account with this username, in other letter case, exists."})
+        user = User.objects.create(username=username, email=email)
         user.set_password(password)
         user.save(update_fields=["password"])
     membership = Membership.objects.filter(organisation=organisation, user=user).first()

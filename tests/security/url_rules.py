@@ -205,8 +205,8 @@ WEB_RULES: dict[str, Rule] = {
 
 API_RULES: dict[str, Rule] = {
     "api:api-root": Rule(read=Need.LOGIN, scope=C),
-    "api:worker-ping": Rule(write=Need.LOGIN, scope=C),
-    "api:worker-ping-detail": Rule(read=Need.LOGIN, kwargs=lambda w: {"task_id": "no-such-task"}, scope=C),
+    "api:worker-ping": Rule(write=Action.MANAGE_MEMBERS, scope=C),  # org admins (of any organisation) and staff
+    "api:worker-ping-detail": Rule(read=Action.MANAGE_MEMBERS, kwargs=lambda w: {"task_id": "no-such-task"}, scope=C),
     # governance
     "api:ai-system-list": resource(A.EDIT_REGISTRY, scope=L),
     "api:ai-system-detail": resource(A.EDIT_REGISTRY, pk_of("system")),
