@@ -110,7 +110,7 @@ def train(method: str, lr: float, stops: list[int], train_set: Any, out: Path) -
             out_dir=out,
             clip_model=clip_model,
             stop_after=stop,
-            parent_checkpoint=SPEC.pretrained,
+            parent_checkpoint=SPEC.checkpoint_path,
             data_description="synthetic seen compositions, train split",
         )
         seconds += time.monotonic() - began
@@ -165,13 +165,13 @@ def main() -> None:
     validation = split(seen, "validation", arguments.n_validation_per_class)
     test = split(held_out, "test", -(-arguments.n_test // len(held_out)))
     results_card = {
-        "checkpoint": SPEC.pretrained,
+        "checkpoint": str(SPEC.checkpoint_path),
         "sha256": card.checkpoint_sha256,
         "recipe": card.recipe,
         "recipe_hash": card.recipe_hash,
     }
     log(
-        f"demo model {SPEC.pretrained} (held-out 9-way on card: {card.accuracy('held_out_among_held_out'):.3f}); "
+        f"demo model {SPEC.checkpoint_path} (held-out 9-way on card: {card.accuracy('held_out_among_held_out'):.3f}); "
         f"train {len(train_set)}, validation {len(validation)}, test {len(test)}"
     )
     results: dict[str, Any] = {"settings": vars(arguments), "model": results_card, "methods": {}}

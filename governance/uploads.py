@@ -72,6 +72,31 @@ def checkpoint_check(upload: Any) -> None:
     _size_check(name, upload.size)
 
 
+PRETRAINED_TAG_REFUSED = ("Not a pretrained tag of this architecture known to open_clip. Name one of its tags "
+                          "(for example 'openai' for ViT-B-32), or upload the checkpoint file instead.")
+
+
+def pretrained_tag_check(tag: str, architecture: str) -> str:
+    """A pretrained tag is only ever an open_clip tag of `architecture`, never a path (review H-1).
+
+    Every refusal gives the same message, so the answer says nothing about the worker's files.
+    """
+    tag = (tag or "").strip()
+    if not tag:
+        return ""
+    if any(mark in tag for mark in ("/", "\\", "..", "\0", ":")) or tag.lower().endswith(CHECKPOINT_SUFFIXES):
+        raise UploadError(PRETRAINED_TAG_REFUSED)
+    import open_clip  # heavy (torch); only needed when a tag is named
+
+    try:
+        known = open_clip.list_pretrained_tags_by_model(architecture)
+    except Exception:  # an unknown architecture has no tags
+        known = []
+    if tag not in known:
+        raise UploadError(PRETRAINED_TAG_REFUSED)
+    return tag
+
+
 def model_config_check(config: Any) -> None:
     if config is None:
         return

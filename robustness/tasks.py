@@ -20,21 +20,19 @@ logger = logging.getLogger(__name__)
 
 
 def _model_version_verdict(version: ModelVersion) -> tuple[bool, str]:
-    from robustness.engine.checkpoints import sha256_file
-    from robustness.engine.errors import EngineError
-    from robustness.engine.models import ModelSpec, load_clip
+    from robustness.engine.errors import CheckpointError, EngineError
+    from robustness.engine.models import load_clip
+    from robustness.services.loading import model_spec_for
 
-    pretrained = version.pretrained_tag or None
-    if version.checkpoint:
-        path = version.checkpoint.path
-        if version.checkpoint_sha256 and sha256_file(path) != version.checkpoint_sha256:
-            return False, "The stored checkpoint no longer matches the SHA-256 recorded at upload."
-        pretrained = path
     try:
-        loaded = load_clip(ModelSpec(architecture=version.architecture, pretrained=pretrained,
-                                     model_config=version.model_config))
+        spec, _digest = model_spec_for(version)  # the row's own upload, or an open_clip tag (H-1)
+        loaded = load_clip(spec)
         loaded.tokenizer([template.replace("{c}", name).replace("{}", name)
                           for template in version.prompt_templates[:1] for name in version.class_names])
+    except CheckpointError as error:
+        if "SHA-256" in str(error):
+            return False, "The stored checkpoint no longer matches the SHA-256 recorded at upload."
+        return False, str(error)
     except EngineError as error:
         return False, str(error)
     parameters = sum(parameter.numel() for parameter in loaded.model.parameters())
@@ -50,9 +48,9 @@ def model_version_validate(model_version_id: int) -> str:
         valid, reason = _model_version_verdict(version)
     except MemoryError:
         valid, reason = False, "Out of memory while loading the checkpoint on the worker."
-    except Exception as error:  # an unexpected failure must not leave the version validating forever
+    except Exception:  # an unexpected failure must not leave the version validating forever
         logger.exception("model version %s: validation failed unexpectedly", model_version_id)
-        valid, reason = False, f"Validation failed unexpectedly ({type(error).__name__}: {error})."
+        valid, reason = False, "Validation failed unexpectedly (details are in the worker log)."
     model_version_validation_finish(model_version_id=model_version_id, valid=valid, reason=reason)
     return "valid" if valid else "invalid"
 

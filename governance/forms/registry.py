@@ -25,6 +25,7 @@ from governance.uploads import (
     dataset_zip_check,
     json_list_parse,
     model_config_check,
+    pretrained_tag_check,
     prompt_templates_check,
 )
 
@@ -176,6 +177,11 @@ class ModelVersionForm(forms.Form):
         data = super().clean()
         if "checkpoint" in data and bool(data.get("checkpoint")) == bool(data.get("pretrained_tag", "").strip()):
             self.add_error("checkpoint", "Upload a checkpoint or name a cached pretrained tag (exactly one).")
+        if "pretrained_tag" in data and data.get("pretrained_tag", "").strip():
+            try:
+                data["pretrained_tag"] = pretrained_tag_check(data["pretrained_tag"], data.get("architecture", ""))
+            except UploadError as error:
+                self.add_error("pretrained_tag", str(error))
         return data
 
     def service_data(self) -> dict[str, Any]:

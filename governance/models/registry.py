@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -124,12 +126,23 @@ class ValidationStatus(models.TextChoices):
     INVALID = "invalid", "Invalid"
 
 
+def checkpoint_upload_to(instance: ModelVersion, filename: str) -> str:
+    """Each organisation's checkpoints live under their own prefix, with a random name (review H-1)."""
+    suffix = PurePosixPath(filename).suffix.lower()
+    suffix = suffix if suffix in CHECKPOINT_STORED_SUFFIXES else ""
+    return f"{CHECKPOINT_PREFIX}/{int(instance.organisation_id)}/{uuid.uuid4().hex}{suffix}"
+
+
+CHECKPOINT_PREFIX = "checkpoints"
+CHECKPOINT_STORED_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors", ".ckpt")
+
+
 class ModelVersion(TenantModel):
     ai_system = models.ForeignKey(AISystem, on_delete=models.CASCADE, related_name="model_versions")
     version = models.CharField(max_length=80)
     architecture = models.CharField(max_length=120, help_text="open_clip architecture name, e.g. ViT-B-32.")
     model_config = models.JSONField(null=True, blank=True, help_text="Custom open_clip config (JSON), if any.")
-    checkpoint = models.FileField(upload_to="checkpoints/%Y/%m/", null=True, blank=True, max_length=300)
+    checkpoint = models.FileField(upload_to=checkpoint_upload_to, null=True, blank=True, max_length=300)
     checkpoint_filename = models.CharField(max_length=255, blank=True)
     pretrained_tag = models.CharField(max_length=120, blank=True)
     class_names = models.JSONField(default=list)

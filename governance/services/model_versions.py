@@ -36,6 +36,7 @@ from governance.uploads import (
     dataset_zip_check,
     file_facts,
     model_config_check,
+    pretrained_tag_check,
     prompt_templates_check,
 )
 
@@ -66,6 +67,9 @@ def _upload_errors(function: Any, *args: Any, field: str) -> Any:
 
 def _model_version_prepare(version: ModelVersion, data: Mapping[str, Any], checkpoint: UploadedFile | None) -> None:
     fields_apply(version, data, allowed=MODEL_VERSION_FIELDS)
+    if "pretrained_tag" in data:  # a tag is only ever an open_clip tag, never a path (review H-1)
+        version.pretrained_tag = _upload_errors(pretrained_tag_check, version.pretrained_tag or "",
+                                                version.architecture, field="pretrained_tag")
     version.class_names = _upload_errors(class_names_check, version.class_names, field="class_names")
     version.prompt_templates = _upload_errors(prompt_templates_check, version.prompt_templates,
                                               field="prompt_templates")

@@ -7,7 +7,7 @@ Examples:
   python -m robustness.engine pretrain-demo --var var
   python -m robustness.engine evaluate --demo-model var --dataset synthetic --split held-out \
       --attacks screen-pgd10,cw-linf --eps 1/255,2/255,4/255 --n 90
-  python -m robustness.engine evaluate --model ViT-B-32 --pretrained /models/clip.pt \
+  python -m robustness.engine evaluate --model ViT-B-32 --checkpoint /models/clip.pt \
       --dataset folder:/data/eval --attacks aa-apgd --eps 4/255 --n 1000 --device auto
   python -m robustness.engine anchors --demo-model var --dataset synthetic --split all
   python -m robustness.engine retrain --demo-model var --dataset synthetic --split seen \
@@ -79,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _model_and_data_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--model", help="open_clip architecture name")
-    sub.add_argument("--pretrained", default=None, help="local checkpoint path or cached pretrained tag")
+    sub.add_argument("--checkpoint", default=None, help="local checkpoint file")
+    sub.add_argument("--pretrained", default=None, help="open_clip pretrained tag (already in the local cache)")
     sub.add_argument("--model-config", default=None, help="open_clip model config as JSON text or a .json path")
     sub.add_argument("--demo-model", default=None, metavar="VAR", help="use the demo model cached under VAR")
     sub.add_argument("--dataset", default="synthetic", help="synthetic | digits | folder:PATH | zip:PATH")
@@ -240,16 +241,17 @@ def _model_spec(arguments: argparse.Namespace) -> Any:
             raise CommandLineError(f"no demo model under {folder}; run `pretrain-demo --var {arguments.demo_model}`")
         return demo_model_spec(folder)
     if not arguments.model:
-        raise CommandLineError("give --model ARCHITECTURE (with --pretrained/--model-config) or --demo-model VAR")
+        raise CommandLineError("give --model ARCHITECTURE (with --checkpoint or --pretrained, --model-config) "
+                               "or --demo-model VAR")
     config = _json_argument(arguments.model_config, "--model-config") if arguments.model_config else None
-    return ModelSpec(arguments.model, arguments.pretrained, config)
+    return ModelSpec(arguments.model, checkpoint_path=arguments.checkpoint, model_config=config,
+                     pretrained_tag=arguments.pretrained)
 
 
 def _parent_checkpoint(arguments: argparse.Namespace) -> str | None:
     if arguments.demo_model:
-        return _model_spec(arguments).pretrained
-    pretrained = arguments.pretrained
-    return pretrained if pretrained and Path(pretrained).is_file() else None
+        return str(_model_spec(arguments).checkpoint_path)
+    return arguments.checkpoint or None
 
 
 def _dataset(arguments: argparse.Namespace) -> tuple[Any, str, tuple[str, ...] | None]:

@@ -40,15 +40,19 @@ ClipModel: TypeAlias = "open_clip.CLIP | open_clip.CustomTextCLIP"
 class ModelSpec:
     """What to load: an open_clip architecture and where its weights come from.
 
-    `pretrained` is a local checkpoint path or an open_clip pretrained tag ("openai",
-    "laion2b_s34b_b79k", ...) that must already be in the local cache; None means random
-    initialisation (tests). `model_config` is a custom open_clip config, registered under
-    `architecture` before the model is built.
+    The two sources are kept apart (security review H-1): `checkpoint_path` is a local file
+    that the caller has already vetted (an organisation's own upload, the demo model);
+    `pretrained_tag` is only ever looked up as an open_clip tag of `architecture` ("openai",
+    "laion2b_s34b_b79k", ...) whose weights must already be in the local cache, never as a
+    path. At most one may be given; neither means random initialisation (tests).
+    `model_config` is a custom open_clip config, registered under `architecture` before the
+    model is built.
     """
 
     architecture: str
-    pretrained: str | None = None
+    checkpoint_path: str | Path | None = None
     model_config: dict[str, Any] | None = None
+    pretrained_tag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,8 +81,14 @@ def load_clip(spec: ModelSpec, device: str | torch.device = "cpu") -> LoadedClip
     if spec.model_config is not None:
         register_model_config(spec.architecture, spec.model_config)
     _require_known_architecture(spec.architecture)
-    if spec.pretrained:
-        checkpoint, preprocess_override = _resolve_pretrained(spec.architecture, spec.pretrained)
+    if spec.checkpoint_path and spec.pretrained_tag:
+        raise ModelConfigError("give a checkpoint file or a pretrained tag, not both")
+    if spec.checkpoint_path:
+        checkpoint = Path(spec.checkpoint_path)
+        if not checkpoint.is_file():
+            raise CheckpointError(f"checkpoint file not found: {checkpoint.name}")
+    elif spec.pretrained_tag:
+        checkpoint, preprocess_override = _resolve_pretrained(spec.architecture, spec.pretrained_tag)
     model = build_model(spec.architecture, preprocess_override=preprocess_override)
     if checkpoint is not None:
         load_weights_into(model, load_state_dict_file(checkpoint), source=checkpoint.name)
@@ -177,26 +187,26 @@ def _require_known_architecture(architecture: str) -> None:
         raise ModelConfigError(f"unknown open_clip architecture {architecture!r}{hint}")
 
 
-def _resolve_pretrained(architecture: str, pretrained: str) -> tuple[Path, dict[str, Any]]:
-    """A local checkpoint path, or the cached file of a pretrained tag plus its preprocessing."""
-    if _looks_like_path(pretrained):
-        path = Path(pretrained)
-        if not path.is_file():
-            raise CheckpointError(f"checkpoint file not found: {pretrained}")
-        return path, {}
-    tag_config = open_clip.get_pretrained_cfg(architecture, pretrained)
+def _resolve_pretrained(architecture: str, tag: str) -> tuple[Path, dict[str, Any]]:
+    """The cached file of an open_clip pretrained tag plus its preprocessing.
+
+    The tag is only ever looked up among open_clip's own tags of `architecture`; it is never
+    turned into a path, so a tag cannot name a file on the worker (H-1).
+    """
+    known = open_clip.list_pretrained_tags_by_model(architecture)
+    tag_config = open_clip.get_pretrained_cfg(architecture, tag) if is_plain_tag(tag) else None
     if not tag_config:
-        tags = open_clip.list_pretrained_tags_by_model(architecture)
         raise ModelConfigError(
-            f"{pretrained!r} is neither a checkpoint file nor a pretrained tag of {architecture!r} "
-            f"(known tags: {', '.join(tags) or 'none'})"
+            f"{tag!r} is not a pretrained tag of {architecture!r} (known tags: {', '.join(known) or 'none'})"
         )
     preprocess = {key: tag_config[key] for key in ("mean", "std") if key in tag_config}
-    return _cached_tag_file(architecture, pretrained, tag_config), preprocess
+    return _cached_tag_file(architecture, tag, tag_config), preprocess
 
 
-def _looks_like_path(pretrained: str) -> bool:
-    return os.sep in pretrained or pretrained.endswith(CHECKPOINT_SUFFIXES) or Path(pretrained).is_file()
+def is_plain_tag(tag: str) -> bool:
+    """A tag is a bare name: no path separator, no parent reference, no checkpoint suffix."""
+    return bool(tag) and not any(mark in tag for mark in ("/", "\\", "..", "\0", ":")) and not (
+        tag.lower().endswith(CHECKPOINT_SUFFIXES))
 
 
 def _cached_tag_file(architecture: str, tag: str, tag_config: Mapping[str, Any]) -> Path:

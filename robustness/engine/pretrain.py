@@ -141,7 +141,8 @@ def ensure_demo_model(
 def demo_model_spec(model_dir: str | Path) -> ModelSpec:
     """The `ModelSpec` that loads a pretrained demo model from its folder."""
     card = read_demo_model_card(Path(model_dir) / CARD_FILE)
-    return ModelSpec(card.architecture, str(Path(model_dir) / card.checkpoint_file), card.model_config)
+    return ModelSpec(card.architecture, checkpoint_path=str(Path(model_dir) / card.checkpoint_file),
+                     model_config=card.model_config)
 
 
 def pretrain(

@@ -7,11 +7,14 @@ engine. Every bad input surfaces as an `EngineError` with a message fit for the 
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 
 from governance.models.registry import Dataset, ModelVersion
 from robustness.engine.checkpoints import sha256_file
@@ -19,6 +22,8 @@ from robustness.engine.classifier import DEFAULT_TEMPLATES, ZeroShotClassifier
 from robustness.engine.data import ImageDataset, load_image_zip, subset, validate_dataset_for_model
 from robustness.engine.errors import CheckpointError, DatasetError
 from robustness.engine.models import LoadedClip, ModelSpec, load_clip
+
+logger = logging.getLogger(__name__)
 
 # Built-in data the platform makes itself (no downloads): the synthetic benchmark and digits.
 BUILTIN_DATASETS = {
@@ -45,18 +50,47 @@ def torch_threads_apply() -> None:
         torch.set_num_threads(threads)
 
 
+CHECKPOINT_UNAVAILABLE = "the model version's checkpoint is not available on the worker"
+
+
+def version_checkpoint_path(version: ModelVersion) -> Path:
+    """The stored checkpoint of `version`, only if it lies in its organisation's own storage (review H-1).
+
+    New uploads live under MEDIA_ROOT/checkpoints/<organisation_id>/. A file of the older
+    layout (checkpoints/<year>/<month>/) is still opened, but only through the row's own file
+    field and only inside MEDIA_ROOT/checkpoints. Anything else is refused with one generic
+    message; the detail goes to the worker log only.
+    """
+    root = (Path(settings.MEDIA_ROOT) / "checkpoints").resolve()
+    name = version.checkpoint.name or ""
+    try:
+        path = Path(version.checkpoint.path).resolve()
+    except (SuspiciousFileOperation, ValueError, OSError):  # a stored name outside MEDIA_ROOT
+        path = Path("/nonexistent")
+    own = root / str(int(version.organisation_id))
+    legacy = re.fullmatch(r"checkpoints/\d{4}/\d{2}/[^/\\]+", name) is not None
+    allowed = path.is_relative_to(own) or (legacy and path.is_relative_to(root))
+    if not allowed or not path.is_file():
+        logger.warning("model version %s: checkpoint %r refused or missing (resolved %s, organisation %s)",
+                       version.pk, name, path, version.organisation_id)
+        raise CheckpointError(CHECKPOINT_UNAVAILABLE)
+    return path
+
+
 def model_spec_for(version: ModelVersion) -> tuple[ModelSpec, str]:
-    """The engine spec of a version and the SHA-256 of its weights ("" for a cached tag)."""
+    """The engine spec of a version and the SHA-256 of its weights ("" for a cached tag).
+
+    The checkpoint is only the row's own stored upload; the tag is only ever an open_clip tag.
+    """
     if version.checkpoint:
-        path = version.checkpoint.path
-        if not Path(path).is_file():
-            raise CheckpointError(f"the checkpoint file of {version} is missing from storage")
+        path = version_checkpoint_path(version)
         digest = sha256_file(path)
         if version.checkpoint_sha256 and digest != version.checkpoint_sha256:
             raise CheckpointError("the stored checkpoint no longer matches the SHA-256 recorded at upload "
                                   f"({version.checkpoint_sha256[:12]}… recorded, {digest[:12]}… found)")
-        return ModelSpec(version.architecture, path, version.model_config), digest
-    return ModelSpec(version.architecture, version.pretrained_tag or None, version.model_config), ""
+        return ModelSpec(version.architecture, checkpoint_path=str(path), model_config=version.model_config), digest
+    return ModelSpec(version.architecture, model_config=version.model_config,
+                     pretrained_tag=version.pretrained_tag or None), ""
 
 
 def clip_load(version: ModelVersion, device: str) -> tuple[LoadedClip, str]:

@@ -67,6 +67,7 @@ def _execute(claim: Claim) -> str:
     engine_config = RetrainConfig(**{key: config[key] for key in ENGINE_FIELDS})
     work = work_directory(run.pk)
     resumable = (work / "training-state.pt").is_file()
+    parent = loading.version_checkpoint_path(run.model_version) if run.model_version.checkpoint else None
 
     def progress(done: int, total: int, message: str, eta: float | None) -> None:
         heartbeat.beat(progress=done / total * 0.95, message=message, eta=eta,
@@ -74,7 +75,7 @@ def _execute(claim: Claim) -> str:
 
     try:
         outcome = retrain(classifier, data.dataset, engine_config, out_dir=work, clip_model=loaded.model,
-                          parent_checkpoint=run.model_version.checkpoint.path if run.model_version.checkpoint else None,
+                          parent_checkpoint=parent,
                           data_description=f"{data.name} ({len(data.dataset)} images, sha256 {data.sha256})",
                           device=device, progress=progress, should_cancel=heartbeat.should_cancel,
                           train_class_names=data.dataset.class_names)

@@ -61,16 +61,27 @@ def test_a_corrupt_checkpoint_becomes_invalid_with_the_engines_reason(world, ali
     assert model_version_validate(version.pk) == "nothing to do"  # a verdict is final
 
 
-def test_an_uncached_pretrained_tag_is_invalid_and_nothing_is_downloaded(world, alice, monkeypatch):
+def test_an_unknown_pretrained_tag_is_refused_at_creation(world, alice):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="Not a pretrained tag"):
+        services.model_version_create(ai_system=world.system, actor=alice, data={
+            "version": "vt", "architecture": "ViT-B-32", "pretrained_tag": "no-such-tag", "class_names": ["a", "b"],
+            "prompt_templates": ["{}"]})
+
+
+def test_an_uncached_pretrained_tag_is_invalid_and_nothing_is_downloaded(world, alice, monkeypatch, tmp_path):
     from robustness.tasks import model_version_validate
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HOME", str(tmp_path))  # an empty ~/.cache/clip
+    monkeypatch.setattr("huggingface_hub.try_to_load_from_cache", lambda **_: None)  # an empty HF cache
     version = services.model_version_create(ai_system=world.system, actor=alice, data={
-        "version": "vt", "architecture": "ViT-B-32", "pretrained_tag": "no-such-tag", "class_names": ["a", "b"],
+        "version": "vt", "architecture": "ViT-B-32", "pretrained_tag": "openai", "class_names": ["a", "b"],
         "prompt_templates": ["{}"]})
     assert model_version_validate(version.pk) == "invalid"
     version.refresh_from_db()
-    assert "no-such-tag" in version.status_reason
+    assert "not in the local cache" in version.status_reason
 
 
 def test_a_dataset_is_decoded_on_the_worker(world):

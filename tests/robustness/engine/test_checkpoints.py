@@ -27,7 +27,7 @@ class _CreatesMarkerWhenUnpickled:
 
 
 def _spec(path: Path) -> ModelSpec:
-    return ModelSpec(TINY_ARCHITECTURE, pretrained=str(path), model_config=TINY_MODEL_CONFIG)
+    return ModelSpec(TINY_ARCHITECTURE, checkpoint_path=str(path), model_config=TINY_MODEL_CONFIG)
 
 
 def _same_outputs(first: LoadedClip, second: LoadedClip) -> bool:

@@ -71,7 +71,7 @@ def test_wrong_shape_checkpoint_names_the_mismatching_tensors(tmp_path: Path, ti
     torch.save(tiny_clip.model.state_dict(), checkpoint)
 
     with pytest.raises(CheckpointError, match=r"tiny\.pt does not fit the architecture: \d+ wrong shapes: visual\."):
-        load_clip(ModelSpec("acme-wider", pretrained=str(checkpoint), model_config=_wider_config()))
+        load_clip(ModelSpec("acme-wider", checkpoint_path=str(checkpoint), model_config=_wider_config()))
 
 
 def test_missing_and_unexpected_keys_are_named(tmp_path: Path, tiny_clip: LoadedClip) -> None:
@@ -82,12 +82,13 @@ def test_missing_and_unexpected_keys_are_named(tmp_path: Path, tiny_clip: Loaded
     torch.save(state_dict, checkpoint)
 
     with pytest.raises(CheckpointError, match=r"1 missing keys: text_projection; 1 unexpected keys: head.extra"):
-        load_clip(ModelSpec(TINY_ARCHITECTURE, pretrained=str(checkpoint), model_config=TINY_MODEL_CONFIG))
+        load_clip(ModelSpec(TINY_ARCHITECTURE, checkpoint_path=str(checkpoint), model_config=TINY_MODEL_CONFIG))
 
 
 def test_checkpoint_path_that_does_not_exist(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="checkpoint file not found"):
-        load_clip(ModelSpec(TINY_ARCHITECTURE, pretrained=str(tmp_path / "nope.pt"), model_config=TINY_MODEL_CONFIG))
+        load_clip(ModelSpec(TINY_ARCHITECTURE, checkpoint_path=str(tmp_path / "nope.pt"),
+                            model_config=TINY_MODEL_CONFIG))
 
 
 def test_uncached_pretrained_tag_fails_fast_without_downloading(
@@ -98,14 +99,14 @@ def test_uncached_pretrained_tag_fails_fast_without_downloading(
     started = time.monotonic()
 
     with pytest.raises(ModelConfigError, match="pretrained tag 'openai' of 'ViT-B-32' is not in the local cache"):
-        load_clip(ModelSpec("ViT-B-32", pretrained="openai"))
+        load_clip(ModelSpec("ViT-B-32", pretrained_tag="openai"))
     assert time.monotonic() - started < 2.0
 
 
 def test_unknown_pretrained_tag_lists_the_known_ones() -> None:
-    message = r"'not-a-tag' is neither a checkpoint file nor a pretrained tag .*openai"
+    message = r"'not-a-tag' is not a pretrained tag .*openai"
     with pytest.raises(ModelConfigError, match=message):
-        load_clip(ModelSpec("ViT-B-32", pretrained="not-a-tag"))
+        load_clip(ModelSpec("ViT-B-32", pretrained_tag="not-a-tag"))
 
 
 def test_cached_pretrained_tag_loads_from_the_cache(
@@ -118,6 +119,6 @@ def test_cached_pretrained_tag_loads_from_the_cache(
     monkeypatch.setattr(open_clip, "get_pretrained_cfg", lambda *_: {"hf_hub": "acme/tiny/"})
     monkeypatch.setattr("huggingface_hub.try_to_load_from_cache", lambda **kwargs: str(cached))
 
-    loaded = load_clip(ModelSpec(TINY_ARCHITECTURE, pretrained="acme-tag", model_config=TINY_MODEL_CONFIG))
+    loaded = load_clip(ModelSpec(TINY_ARCHITECTURE, pretrained_tag="acme-tag", model_config=TINY_MODEL_CONFIG))
 
     assert torch.equal(loaded.model.visual.conv1.weight, tiny_clip.model.visual.conv1.weight)
