@@ -28,7 +28,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.apps import apps
@@ -334,20 +334,20 @@ class _Importer:
             model_field = model._meta.get_field(name)
             if model_field.many_to_many:
                 continue
-            setattr(instance, model_field.attname, self._value(model, row, model_field, value, labels))
+            setattr(instance, model_field.attname, self._value(instance, row, model_field, value, labels))
         _unique_values_renew(instance)
         instance.save_base(raw=True)  # keeps timestamps as exported; no custom save() runs
         self.new_pk[(row["model"], row["pk"])] = instance.pk
         self.counts[row["model"]] = self.counts.get(row["model"], 0) + 1
 
-    def _value(self, model: type[models.Model], row: dict[str, Any], model_field: Any, value: Any,
+    def _value(self, instance: models.Model, row: dict[str, Any], model_field: Any, value: Any,
                labels: list[str]) -> Any:
         if value is None:
             return None
         if model_field.is_relation:
-            return self._relation(model, row, model_field, value, labels)
+            return self._relation(type(instance), row, model_field, value, labels)
         if isinstance(model_field, models.FileField):
-            return self._store_file(row, model_field, value)
+            return self._store_file(instance, row, model_field, value)
         if isinstance(model_field, models.DateTimeField) and isinstance(value, str):
             return parse_datetime(value)
         if isinstance(model_field, models.DateField) and isinstance(value, str):
@@ -374,12 +374,15 @@ class _Importer:
             raise TransferError(f"a reference to {key}, which is not in the export")
         return self.new_pk[key]
 
-    def _store_file(self, row: dict[str, Any], model_field: models.FileField, name: str) -> str:
+    def _store_file(self, instance: models.Model, row: dict[str, Any], model_field: models.FileField,
+                    name: str) -> str:
         entry = next((f for f in self.manifest_files if f["model"] == row["model"] and f["pk"] == row["pk"]
                       and f["field"] == model_field.name), None)
         if entry is None:
             raise TransferError(f"{row['model']} #{row['pk']}: its {model_field.name} is not in the manifest")
         content = (self.folder / FILES_DIR / entry["sha256"]).read_bytes()
+        if callable(model_field.upload_to):  # a per-organisation prefix (checkpoints): the NEW organisation's
+            name = model_field.generate_filename(instance, PurePosixPath(name).name)
         try:
             stored = model_field.storage.save(name, ContentFile(content))
         except SuspiciousFileOperation:
@@ -410,8 +413,13 @@ def _unique_values_renew(instance: models.Model) -> None:
 
 
 def _user(username: str) -> Any:
+    """The account an exported name refers to; a new one (no password) is created normalised (NFKC)."""
     user_model = get_user_model()
+    username = user_model.normalize_username(str(username).strip())
     user = user_model._base_manager.filter(**{user_model.USERNAME_FIELD: username}).first()
+    if user is None and user_model._base_manager.filter(**{f"{user_model.USERNAME_FIELD}__iexact": username}).exists():
+        raise TransferError(f"the export names the account {username!r}; an account with this name in other "
+                            "letter case exists here. Rename one of them before importing")
     if user is None:
         user = user_model(**{user_model.USERNAME_FIELD: username})
         user.set_unusable_password()

@@ -132,6 +132,25 @@ def test_a_corrupt_export_imports_nothing(exported, damage):
     assert not Organisation.objects.filter(slug="acme-corrupt").exists()
 
 
+def _exported_usernames(out: Path) -> set[str]:
+    rows = json.loads((out / "data.json").read_text())["rows"]
+    return {value["username"] for row in rows for value in row["fields"].values()
+            if isinstance(value, dict) and "username" in value}
+
+
+def test_an_account_existing_here_in_other_letter_case_imports_nothing(exported):
+    from django.contrib.auth import get_user_model
+
+    _, out = exported
+    name = sorted(_exported_usernames(out))[0]
+    get_user_model().objects.filter(username=name).update(username=name.upper())
+    before, files_before = fingerprint(), media_files()
+    with pytest.raises(TransferError, match=f"names the account '{name}'.*other letter case"):
+        organisation_import(path=out, slug="acme-case")
+    assert (fingerprint(), media_files()) == (before, files_before)
+    assert not get_user_model().objects.filter(username=name).exists()
+
+
 def test_the_import_command_says_why_it_refused(exported):
     _, out = exported
     (out / "manifest.json").write_text("{}")
@@ -214,6 +233,7 @@ def test_run_artifacts_travel_and_are_served_under_the_new_ids(exported_runs, tm
     child = retraining.output_model_version
     assert child.organisation == copy and child.parent.organisation == copy and child.parent == retraining.model_version
     assert hashlib.sha256(child.checkpoint.read()).hexdigest() == child.checkpoint_sha256
+    assert child.checkpoint.name.startswith(f"checkpoints/{copy.pk}/"), "under the copy's own prefix (H-1)"
     assert {run.model_version_id for run in _runs(copy)} == {child.parent_id, child.pk}, "before and after"
     assert EvaluationRun.objects.get(retraining=retraining).model_version == child
     assert Finding.objects.filter(organisation=copy).count() == Finding.objects.filter(organisation=acme).count() > 0

@@ -22,9 +22,9 @@ QUICK_EVALUATION: dict[str, Any] = {"attacks": ["screen-pgd10"], "epsilons": [1 
                                     "examples_to_show": 2, "device": "cpu"}
 
 
-def tiny_checkpoint(name: str = "tiny.safetensors", seed: int = 0) -> tuple[str, str]:
-    """A tiny open_clip checkpoint under MEDIA_ROOT; returns (storage name, sha256)."""
-    relative = f"checkpoints/test/{seed}-{name}"
+def tiny_checkpoint(organisation_id: int, name: str = "tiny.safetensors", seed: int = 0) -> tuple[str, str]:
+    """A tiny open_clip checkpoint in the organisation's storage prefix; returns (storage name, sha256)."""
+    relative = f"checkpoints/{organisation_id}/{seed}-{name}"
     path = Path(settings.MEDIA_ROOT) / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     sha = save_state_dict_file(tiny_model(seed).state_dict(), path)
@@ -46,7 +46,7 @@ def system(acme) -> AISystem:
 
 
 def make_version(system: AISystem, label: str = "v1", **overrides: Any) -> ModelVersion:
-    relative, sha = tiny_checkpoint()
+    relative, sha = tiny_checkpoint(system.organisation_id)
     fields = {"organisation": system.organisation, "ai_system": system, "version": label,
               "architecture": TINY_ARCHITECTURE, "model_config": tiny_model_config(), "checkpoint": relative,
               "checkpoint_sha256": sha, "class_names": list(synthetic.class_names()),

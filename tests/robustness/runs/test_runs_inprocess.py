@@ -99,14 +99,15 @@ def _zip(entries: dict[str, bytes]) -> bytes:
 
 
 def _bad_model(system, kind: str) -> ModelVersion:
+    prefix = f"checkpoints/{system.organisation_id}"
     if kind == "corrupt":
-        relative = _stored("checkpoints/bad/corrupt.safetensors", b"\x00not a safetensors file" * 10)
+        relative = _stored(f"{prefix}/corrupt.safetensors", b"\x00not a safetensors file" * 10)
     elif kind == "pickle":
-        relative = _stored("checkpoints/bad/payload.pt", pickle.dumps({"state_dict": _Payload()}))
+        relative = _stored(f"{prefix}/payload.pt", pickle.dumps({"state_dict": _Payload()}))
     else:  # weights of another architecture
         state = {k: v for k, v in tiny_model(0).state_dict().items()}
         state["visual.proj"] = torch.zeros(7, 7)
-        relative = "checkpoints/bad/mismatch.safetensors"
+        relative = f"{prefix}/mismatch.safetensors"
         save_state_dict_file(state, Path(settings.MEDIA_ROOT) / relative)
     return make_version(system, label=f"bad-{kind}", checkpoint=relative, checkpoint_sha256="")
 
