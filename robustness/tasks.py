@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 def _model_version_verdict(version: ModelVersion) -> tuple[bool, str]:
-    from robustness.engine.errors import CheckpointError, EngineError
+    from robustness.engine.errors import EngineError
     from robustness.engine.models import load_clip
     from robustness.services.loading import model_spec_for
 
@@ -29,10 +29,6 @@ def _model_version_verdict(version: ModelVersion) -> tuple[bool, str]:
         loaded = load_clip(spec)
         loaded.tokenizer([template.replace("{c}", name).replace("{}", name)
                           for template in version.prompt_templates[:1] for name in version.class_names])
-    except CheckpointError as error:
-        if "SHA-256" in str(error):
-            return False, "The stored checkpoint no longer matches the SHA-256 recorded at upload."
-        return False, str(error)
     except EngineError as error:
         return False, str(error)
     parameters = sum(parameter.numel() for parameter in loaded.model.parameters())
