@@ -51,6 +51,9 @@ class AssessmentForm(OrganisationForm):
 class ResultForm(OrganisationForm):
     result = forms.ChoiceField(choices=ResultStatus.choices)
     rationale = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    not_assessed_reason = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Reason it is not assessed",
+        help_text="Needed before the lock for an applicable requirement left “Not assessed”.")
     applicable = forms.BooleanField(required=False)
     applicability_justification = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     controls = RowsChoiceField(Control.objects.none(), required=False)
@@ -90,6 +93,12 @@ class EvidenceVersionForm(forms.Form):
         if warning and not data.get("record_expired"):
             self.add_error("valid_until", f"{warning} Tick \u201cRecord as expired\u201d to keep it anyway.")
         return data
+
+
+class EvidenceAnnotationForm(forms.Form):
+    text = forms.CharField(label="Annotation", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
+                           help_text="A note kept beside the evidence, with your name and the time; it changes "
+                                     "no version.")
 
 
 class EvidenceWithVersionForm(EvidenceForm, EvidenceVersionForm):
@@ -171,6 +180,13 @@ def action_initial(action: Action) -> dict:
             "progress": action.progress, "findings": list(action.findings.all()),
             "controls": list(action.controls.all()), "evidence_versions": list(action.evidence_versions.all()),
             "closure_evidence": list(action.closure_evidence.all())}
+
+
+class ReportAttestationForm(forms.Form):
+    report_sha256 = forms.CharField(
+        max_length=100, label="SHA-256 of the PDF you verified",
+        help_text="The hash of the file you downloaded and read: it must be this report's SHA-256.")
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class VerifyForm(forms.Form):

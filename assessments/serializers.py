@@ -13,13 +13,17 @@ from assessments.models import (
     Assessment,
     Engagement,
     Evidence,
+    EvidenceAnnotation,
+    EvidenceSource,
     EvidenceVersion,
     Finding,
     Phase,
     Report,
+    ReportAttestation,
     RequirementResult,
 )
 from assessments.services.evidence import expired_on_record_warning
+from assessments.services.inference import inferred_from_text
 from governance.ids import RowIdField
 
 
@@ -43,23 +47,35 @@ class AssessmentUpdateSerializer(serializers.Serializer):
 class RequirementResultSerializer(serializers.ModelSerializer):
     requirement_ref_id = serializers.CharField(source="requirement.ref_id", read_only=True)
     inferred_via_label = serializers.SerializerMethodField()
+    inferred_from_text = serializers.SerializerMethodField(
+        help_text='"" for a result a person recorded directly; else where it was inferred from and whether a '
+                  'person has confirmed it, e.g. "Inferred from NIST AI RMF MEASURE 2.7 (Non-compliant) via '
+                  'crosswalk (intersects); not yet confirmed".')
 
     class Meta:
         model = RequirementResult
         fields = ["id", "assessment", "requirement", "requirement_ref_id", "applicable",
-                  "applicability_justification", "result", "rationale", "controls", "evidence_versions",
-                  "is_inferred", "inferred_from", "inferred_via", "inferred_via_label", "needs_review",
-                  "review_reason", "updated_at"]
+                  "applicability_justification", "result", "rationale", "not_assessed_reason", "controls",
+                  "evidence_versions", "is_inferred", "inferred_from", "inferred_via", "inferred_via_label",
+                  "inferred_from_text",
+                  "inference_confirmed_by", "inference_confirmed_at", "needs_review", "review_reason", "updated_at"]
         read_only_fields = ["assessment", "requirement", "is_inferred", "inferred_from", "inferred_via",
-                            "needs_review", "review_reason", "updated_at"]
+                            "inference_confirmed_by", "inference_confirmed_at", "needs_review", "review_reason",
+                            "updated_at"]
 
     def get_inferred_via_label(self, result: RequirementResult) -> str:
         return str(result.inferred_via) if result.inferred_via_id else ""
+
+    def get_inferred_from_text(self, result: RequirementResult) -> str:
+        return inferred_from_text(result)
 
 
 class ResultUpdateSerializer(serializers.Serializer):
     result = serializers.ChoiceField(choices=RequirementResult._meta.get_field("result").choices, required=False)
     rationale = serializers.CharField(required=False, allow_blank=True)
+    not_assessed_reason = serializers.CharField(
+        required=False, allow_blank=True,
+        help_text="Why an applicable requirement stays not assessed; the lock refuses unassessed ones without it.")
     applicable = serializers.BooleanField(required=False)
     applicability_justification = serializers.CharField(required=False, allow_blank=True)
     controls = serializers.ListField(child=RowIdField(), required=False)
@@ -90,14 +106,34 @@ class EvidenceVersionSerializer(serializers.ModelSerializer):
         return [warning] if (warning := expired_on_record_warning(version.valid_until, recorded_on)) else []
 
 
+class EvidenceAnnotationSerializer(serializers.ModelSerializer):
+    created_by_username = serializers.CharField(source="created_by.username", read_only=True, allow_null=True,
+                                                default=None)
+
+    class Meta:
+        model = EvidenceAnnotation
+        fields = ["id", "evidence", "text", "created_by", "created_by_username", "created_at"]
+        read_only_fields = fields
+
+
+class EvidenceAnnotationCreateSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=5000)
+
+
 class EvidenceSerializer(serializers.ModelSerializer):
     current_version = EvidenceVersionSerializer(read_only=True, allow_null=True)  # null: no version uploaded yet
+    machine_made = serializers.SerializerMethodField(
+        help_text="Made by a robustness run: new versions come only from runs (a hand-made one is refused, 409).")
+    annotations = EvidenceAnnotationSerializer(many=True, read_only=True)
 
     class Meta:
         model = Evidence
         fields = ["id", "title", "kind", "status", "ai_system", "requirements", "current_version", "valid_until",
-                  "created_by", "created_at"]
+                  "created_by", "created_at", "machine_made", "annotations"]
         read_only_fields = ["status", "current_version", "valid_until", "created_by", "created_at"]
+
+    def get_machine_made(self, evidence: Evidence) -> bool:
+        return any(version.source == EvidenceSource.ROBUSTNESS_RUN for version in evidence.versions.all())
 
 
 class EvidenceVersionUploadSerializer(serializers.Serializer):
@@ -166,14 +202,32 @@ class ActionSerializer(serializers.ModelSerializer):
                     and action.due_date < timezone.localdate())
 
 
+class ReportAttestationSerializer(serializers.ModelSerializer):
+    attested_by_username = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReportAttestation
+        fields = ["id", "report", "attested_by", "attested_by_username", "attested_at", "report_sha256", "comment"]
+        read_only_fields = fields
+
+    def get_attested_by_username(self, attestation: ReportAttestation) -> str:
+        return attestation.attested_by.get_username() if attestation.attested_by else ""
+
+
+class ReportAttestSerializer(serializers.Serializer):
+    report_sha256 = serializers.CharField(max_length=100, help_text="The SHA-256 of the PDF you verified.")
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
 class ReportSerializer(serializers.ModelSerializer):
     report_id = serializers.CharField(read_only=True)
+    attestations = ReportAttestationSerializer(many=True, read_only=True)
 
     class Meta:
         model = Report
         fields = ["id", "uid", "report_id", "assessment", "version", "is_draft", "status", "progress", "message",
                   "error", "sha256", "size", "pages", "manifest_sha256", "render_seconds", "requested_by",
-                  "requested_at", "generated_at"]
+                  "requested_at", "generated_at", "attestations"]
         read_only_fields = [f for f in fields if f != "assessment"]
 
 

@@ -18,9 +18,13 @@ app_patterns = [
     path("results/", assessments.ResultListView.as_view(), name="result-list"),
     path("results/<int:pk>/edit/", assessments.ResultEditView.as_view(), name="result-edit"),
     path("results/<int:pk>/review/", assessments.ResultReviewView.as_view(), name="result-review"),
+    path("results/<int:pk>/confirm-inference/", assessments.ResultInferenceConfirmView.as_view(),
+         name="result-confirm-inference"),
     path("evidence/", evidence.EvidenceListView.as_view(), name="evidence-list"),
     path("evidence/new/", evidence.EvidenceCreateView.as_view(), name="evidence-create"),
     path("evidence/<int:pk>/", evidence.EvidenceDetailView.as_view(), name="evidence-detail"),
+    path("evidence/<int:pk>/annotations/", evidence.EvidenceAnnotationCreateView.as_view(),
+         name="evidence-annotation-create"),
     path("evidence/versions/<int:pk>/download/", evidence.EvidenceVersionDownloadView.as_view(),
          name="evidence-version-download"),
     path("findings/", findings.FindingListView.as_view(), name="finding-list"),
@@ -37,6 +41,7 @@ app_patterns = [
     path("reports/", reports.ReportListView.as_view(), name="report-list"),
     path("reports/<int:pk>/", reports.ReportDetailView.as_view(), name="report-detail"),
     path("reports/<int:pk>/download/", reports.ReportDownloadView.as_view(), name="report-download"),
+    path("reports/<int:pk>/attest/", reports.ReportAttestView.as_view(), name="report-attest"),
     path("verify/", reports.VerifyView.as_view(), name="verify"),
 ]
 

@@ -1,4 +1,8 @@
-"""The permission table of ARCHITECTURE.md, in one place. Every view and API asks here."""
+"""The permission table of ARCHITECTURE.md (and docs/permissions.md), in one place. Every view and API asks here.
+
+Role is necessary, not always sufficient: approving an assessment also needs the person to be one
+of its named reviewers who recorded none of its results (four eyes, `assessments.selectors.signoff`).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ class Action(StrEnum):
     EDIT_CONTROLS = "edit_controls"  # controls, risks, Statement of Applicability
     RUN_ROBUSTNESS = "run_robustness"  # request, cancel, re-run robustness runs
     EDIT_ASSESSMENTS = "edit_assessments"  # results, evidence, findings
-    APPROVE_ASSESSMENTS = "approve_assessments"  # review, approve and lock
+    APPROVE_ASSESSMENTS = "approve_assessments"  # review, approve and lock (approve: a named reviewer, four eyes)
+    ATTEST_REPORTS = "attest_reports"  # an auditor attests a generated Final report by its SHA-256
     EDIT_ENGAGEMENTS = "edit_engagements"  # engagements, plans and actions
     READ = "read"  # everything in the organisation, dashboard, audit trail
     GENERATE_REPORTS = "generate_reports"
@@ -32,6 +37,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RUN_ROBUSTNESS: _EDITORS,
     Action.EDIT_ASSESSMENTS: _EDITORS,
     Action.APPROVE_ASSESSMENTS: frozenset({_ADMIN, _OFFICER}),
+    Action.ATTEST_REPORTS: frozenset({_AUDITOR}),
     Action.EDIT_ENGAGEMENTS: frozenset({_ADMIN, _CONSULTANT}),
     Action.READ: _EVERYONE,
     Action.GENERATE_REPORTS: _EDITORS,

@@ -1,5 +1,9 @@
 """Robustness thresholds set in advance (Art 9(8)): parsing and checking, no Django.
 
+`thresholds_judge` is the one judge of an AI system's thresholds against measured results: the
+finding a run opens, the dashboard, the evidence page and the PDF all ask it, so they cannot
+disagree (issue #13: the dashboard and the PDF used to ignore `min_clean_accuracy`).
+
 Governance may not import the robustness app, so the preset names are listed here; a test
 proves they match `robustness.engine.attacks.PRESETS`.
 """
@@ -7,8 +11,9 @@ proves they match `robustness.engine.attacks.PRESETS`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 ATTACK_PRESETS: tuple[str, ...] = ("screen-pgd10", "agft-pgd20", "tecoa-pgd100", "cw-linf", "aa-apgd")
 
@@ -99,3 +104,88 @@ def thresholds_format_lines(rows: Iterable[Mapping[str, Any]]) -> str:
             parts.append(f"{row['min_clean_accuracy']:g}")
         lines.append(" ".join(parts))
     return "\n".join(lines)
+
+
+# Two measurements are the same ε when they differ by less than this (ε is stored as a float fraction).
+EPSILON_TOLERANCE = 1e-6
+Metric = Literal["robust_accuracy", "clean_accuracy"]
+
+
+@dataclass(frozen=True)
+class MeasuredPoint:
+    """One robust accuracy a run measured: attack preset, ε (a fraction, L-infinity), accuracy in [0, 1]."""
+
+    attack: str
+    epsilon: float
+    robust_accuracy: float
+
+
+@dataclass(frozen=True)
+class ThresholdVerdict:
+    """One threshold against one measurement. `passed` is None when the run did not measure it."""
+
+    attack: str
+    epsilon_label: str
+    minimum: float
+    measured: float | None
+    passed: bool | None
+    metric: Metric = "robust_accuracy"
+    epsilon: float = 0.0
+
+    @property
+    def label(self) -> str:
+        if self.metric == "clean_accuracy":
+            return "clean accuracy"
+        return f"{self.attack} at ε = {self.epsilon_label}"
+
+
+def thresholds_judge(thresholds: Iterable[Mapping[str, Any]] | None, *, clean_accuracy: float | None,
+                     points: Iterable[MeasuredPoint]) -> tuple[ThresholdVerdict, ...]:
+    """Every threshold row against a run's results: a robust-accuracy verdict for the row's attack and ε,
+    and a clean-accuracy verdict when the row sets `min_clean_accuracy`. Accuracies are fractions in
+    [0, 1]; a measurement is a failure when it is below the minimum. Unreadable rows are skipped."""
+    points = list(points)
+    verdicts: list[ThresholdVerdict] = []
+    for row in thresholds or ():
+        parsed = _row_read(row)
+        if parsed is None:
+            continue
+        attack, epsilon, minimum_robust, minimum_clean = parsed
+        label = format_epsilon(epsilon)
+        match = next((p for p in points if p.attack == attack and abs(p.epsilon - epsilon) < EPSILON_TOLERANCE),
+                     None)
+        if minimum_robust is not None:
+            verdicts.append(_verdict(attack, epsilon, label, minimum_robust,
+                                     match.robust_accuracy if match else None, "robust_accuracy"))
+        if minimum_clean is not None:
+            verdicts.append(_verdict(attack, epsilon, label, minimum_clean, clean_accuracy, "clean_accuracy"))
+    return tuple(verdicts)
+
+
+def _verdict(attack: str, epsilon: float, label: str, minimum: float, measured: float | None,
+             metric: Metric) -> ThresholdVerdict:
+    return ThresholdVerdict(attack=attack, epsilon_label=label, minimum=minimum, measured=measured,
+                            passed=None if measured is None else measured >= minimum, metric=metric,
+                            epsilon=epsilon)
+
+
+def _row_read(row: Any) -> tuple[str, float, float | None, float | None] | None:
+    """(attack, ε, minimum robust, minimum clean) of a stored row, or None when it cannot be read."""
+    if not isinstance(row, Mapping):
+        return None
+    try:
+        epsilon = parse_epsilon(row.get("epsilon", ""))
+        minimum_robust, minimum_clean = (_optional_number(row.get(key))
+                                         for key in ("min_robust_accuracy", "min_clean_accuracy"))
+    except ValueError:
+        return None
+    return str(row.get("attack", "")), epsilon, minimum_robust, minimum_clean
+
+
+def _optional_number(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{value!r} is not a number") from None

@@ -2,12 +2,20 @@
 
 from assessments.models.assessments import Assessment, AssessmentStatus, RequirementResult, ResultStatus
 from assessments.models.engagements import Action, ActionStatus, Engagement, EngagementStatus, Phase
-from assessments.models.evidence import Evidence, EvidenceKind, EvidenceSource, EvidenceStatus, EvidenceVersion
+from assessments.models.evidence import (
+    Evidence,
+    EvidenceAnnotation,
+    EvidenceKind,
+    EvidenceSource,
+    EvidenceStatus,
+    EvidenceVersion,
+)
 from assessments.models.findings import Finding, FindingSeverity, FindingStatus
-from assessments.models.reports import Report, ReportStatus
+from assessments.models.reports import Report, ReportAttestation, ReportStatus
 
 __all__ = [
     "Action", "ActionStatus", "Assessment", "AssessmentStatus", "Engagement", "EngagementStatus", "Evidence",
-    "EvidenceKind", "EvidenceSource", "EvidenceStatus", "EvidenceVersion", "Finding", "FindingSeverity",
-    "FindingStatus", "Phase", "Report", "ReportStatus", "RequirementResult", "ResultStatus",
+    "EvidenceAnnotation", "EvidenceKind", "EvidenceSource", "EvidenceStatus", "EvidenceVersion", "Finding",
+    "FindingSeverity", "FindingStatus", "Phase", "Report", "ReportAttestation", "ReportStatus", "RequirementResult",
+    "ResultStatus",
 ]

@@ -69,6 +69,9 @@ class RequirementResult(TenantModel):
     applicability_justification = models.TextField(blank=True)
     result = models.CharField(max_length=30, choices=ResultStatus.choices, default=ResultStatus.NOT_ASSESSED)
     rationale = models.TextField(blank=True)
+    # Why an applicable requirement stays "not assessed" (out of time, evidence not yet available): a lock
+    # refuses an assessment whose unassessed requirements have no recorded reason.
+    not_assessed_reason = models.TextField(blank=True)
     controls = models.ManyToManyField("governance.Control", blank=True, related_name="results")
     evidence_versions = models.ManyToManyField("assessments.EvidenceVersion", blank=True, related_name="results")
     # "Assess once, comply many": proposed from a result elsewhere until a person reviews it.
@@ -76,6 +79,10 @@ class RequirementResult(TenantModel):
     inferred_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     inferred_via = models.ForeignKey("governance.Crosswalk", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")
+    # An inferred result counts only once a person has confirmed it (`result_inference_confirm`).
+    inference_confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                               on_delete=models.SET_NULL, related_name="+")
+    inference_confirmed_at = models.DateTimeField(null=True, blank=True)
     needs_review = models.BooleanField(default=False)
     review_reason = models.CharField(max_length=300, blank=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

@@ -91,3 +91,18 @@ class EvidenceVersion(TenantModel):
     @property
     def short_hash(self) -> str:
         return self.sha256[:12]
+
+
+class EvidenceAnnotation(TenantModel):
+    """A person's note on evidence, kept beside it: machine evidence gets notes, never hand-made versions."""
+
+    evidence = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="annotations")
+    text = models.TextField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["evidence_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Note on {self.evidence.title}"

@@ -53,3 +53,25 @@ class Report(TenantModel):
     @property
     def report_id(self) -> str:
         return f"RPT-{self.assessment_id:05d}-v{self.version}"
+
+
+class ReportAttestation(TenantModel):
+    """An auditor's attestation of one finished PDF, pinned by the SHA-256 it had when attested.
+
+    A PDF cannot carry an attestation of itself (its hash would change): attestations are records
+    beside the report, shown on its page and on verification, and printed in later reports.
+    """
+
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="attestations")
+    attested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    attested_at = models.DateTimeField()
+    report_sha256 = models.CharField(max_length=64)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["attested_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["report", "attested_by"], name="one_attestation_per_auditor")]
+
+    def __str__(self) -> str:
+        return f"Attestation of {self.report.report_id}"

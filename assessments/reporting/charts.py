@@ -96,7 +96,8 @@ def accuracy_vs_epsilon_svg(summary: RobustnessSummary) -> str:
                                         if p.attack == attack)])
               for attack in sorted({p.attack for p in summary.points})]
     return line_chart_svg(title=f"Robust accuracy vs ε — {summary.model_version}", labels=labels, series=series,
-                          thresholds=[(c.epsilon_label, c.minimum) for c in summary.checks])
+                          thresholds=[("0" if c.metric == "clean_accuracy" else c.epsilon_label, c.minimum)
+                                      for c in summary.checks])  # clean accuracy is drawn at ε = 0
 
 
 def _eps_sort(summary: RobustnessSummary, label: str) -> float:

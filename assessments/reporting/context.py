@@ -5,23 +5,25 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from assessments.models import Action, EvidenceVersion, Finding, Report, ResultStatus
-from assessments.models.findings import OPEN_FINDING_STATUSES, SEVERITY_ORDER
+from assessments.models import Report, ResultStatus
 from assessments.reporting.charts import accuracy_vs_epsilon_svg, robustness_over_versions_svg
-from assessments.selectors.exports import manifest_entries, manifest_sha256
-from assessments.selectors.robustness import RobustnessSummary, robustness_summary_get, robustness_versions
-from governance.models import Risk
+from assessments.selectors.report_facts import robustness_summary_from_facts
+from assessments.selectors.signoff import attestations_of_assessment
+from assessments.services.snapshot import assessment_snapshot_build
 
 GENERATOR = "Anchorage 0.1.0"
-TEMPLATE_VERSION = "audit-report/1"
+TEMPLATE_VERSION = "audit-report/2"
 
 
-def _verdict(counts: Counter[str], findings: list[Finding]) -> tuple[str, str]:
-    severe = any(f.severity in ("critical", "high") and f.status in OPEN_FINDING_STATUSES for f in findings)
+class ReportSourceError(RuntimeError):
+    """A Final report was asked for without a locked snapshot to render from."""
+
+
+def _verdict(counts: Counter[str], findings: list[dict[str, Any]]) -> tuple[str, str]:
+    severe = any(f["severity"] in ("critical", "high") and f["open"] for f in findings)
     if counts[ResultStatus.NON_COMPLIANT] or severe:
         return "red", "Not compliant: non-compliant requirements or open high-severity findings remain."
     if counts[ResultStatus.PARTIALLY_COMPLIANT] or counts[ResultStatus.NOT_ASSESSED]:
@@ -29,60 +31,79 @@ def _verdict(counts: Counter[str], findings: list[Finding]) -> tuple[str, str]:
     return "green", "Compliant: every applicable requirement is met."
 
 
-def _classification(ai_system: Any) -> Any:
-    if ai_system is None:
-        return None
-    try:
-        return ai_system.classification
-    except Exception:  # RelatedObjectDoesNotExist: the system is not classified yet
-        return None
-
-
-def _robustness(report: Report) -> tuple[list[RobustnessSummary], list[dict[str, Any]], str]:
+def report_facts(report: Report) -> dict[str, Any]:
+    """What the report states: a Final report the locked snapshot only, a draft the same facts read live."""
     assessment = report.assessment
-    if assessment.ai_system_id:
-        versions = robustness_versions(report.organisation_id, ai_system_id=assessment.ai_system_id)
-    else:  # an organisation-wide assessment: the robustness evidence its results rest on
-        versions = list(EvidenceVersion.objects.filter(results__assessment=assessment).distinct()
-                        .select_related("evidence__ai_system").order_by("-uploaded_at")[:30])
-    # Each result is judged against the thresholds its own AI system set in advance.
-    summaries = [s for s in (robustness_summary_get(v, thresholds=v.evidence.ai_system.robustness_thresholds
-                                                    if v.evidence.ai_system else ()) for v in versions) if s]
+    if report.is_draft:
+        return assessment_snapshot_build(assessment=assessment)
+    if not assessment.is_locked or not assessment.snapshot:
+        raise ReportSourceError(f"{report.report_id} is Final, but its assessment has no locked snapshot.")
+    return assessment.snapshot
+
+
+def report_status_line(report: Report, facts: dict[str, Any]) -> str:
+    """The one status the cover, every page header and the sign-off print."""
+    if report.is_draft:
+        return f"DRAFT — not final: assessment {report.assessment.get_status_display().lower()}, not locked"
+    return f"Final — assessment locked {str(facts['assessment'].get('locked_at') or '')[:16]} UTC"
+
+
+def _robustness(facts: dict[str, Any]) -> tuple[list[Any], list[dict[str, Any]], str]:
+    summaries = [robustness_summary_from_facts(fact) for fact in facts.get("robustness", [])]
     sections = [{"summary": s, "chart": mark_safe(accuracy_vs_epsilon_svg(s))} for s in summaries[:6]]  # noqa: S308
     trend = robustness_over_versions_svg(summaries, "Worst-case robust accuracy by model version") \
         if len(summaries) > 1 else ""
     return summaries, sections, mark_safe(trend)  # noqa: S308 - our own SVG, every label escaped
 
 
-def report_context_build(*, report: Report) -> dict[str, Any]:
-    assessment = report.assessment
-    results = list(assessment.results.select_related("requirement", "inferred_via__source", "inferred_via__target")
-                   .prefetch_related("controls", "evidence_versions__evidence").order_by("requirement__order"))
-    counts = Counter(r.result for r in results)
-    scope = Q(assessment=assessment) | (Q(ai_system=assessment.ai_system) if assessment.ai_system_id else Q(pk=None))
-    findings = sorted(Finding.objects.filter(scope, organisation=assessment.organisation)
-                      .select_related("owner").prefetch_related("requirements"),
-                      key=lambda f: (SEVERITY_ORDER.index(f.severity), f.pk))
-    actions = list(Action.objects.filter(Q(findings__in=findings) | Q(engagement__baseline_assessments=assessment)
-                                         | Q(engagement__closing_assessments=assessment))
-                   .distinct().select_related("owner", "phase", "engagement").order_by("due_date", "id"))
-    risks = list(Risk.objects.filter(organisation=assessment.organisation, ai_system=assessment.ai_system)
-                 .select_related("owner")) if assessment.ai_system_id else []
-    manifest = manifest_entries(assessment)
-    summaries, robustness_sections, trend = _robustness(report)
-    rag, verdict = _verdict(counts, findings)
+def _signoff(report: Report, facts: dict[str, Any], generated_at: Any) -> dict[str, Any]:
+    """Who prepared, approved and locked (from the facts), and the attestations recorded before this render.
+
+    An attestation is of a finished PDF's SHA-256, so no PDF can carry its own: a report prints those of
+    the assessment's earlier reports; its own are shown beside it in Anchorage and on verification.
+    """
+    details = facts["assessment"]
+    attestations = [] if report.is_draft else [{
+        "report_id": a.report.report_id, "report_sha256": a.report_sha256,
+        "attested_by": a.attested_by.get_username() if a.attested_by else "a former user",
+        "attested_at": a.attested_at, "comment": a.comment,
+    } for a in attestations_of_assessment(report.assessment, before=generated_at) if a.report_id != report.pk]
     return {
-        "report": report, "assessment": assessment, "framework": assessment.framework,
-        "organisation": assessment.organisation, "ai_system": assessment.ai_system,
-        "model_version": assessment.model_version, "classification": _classification(assessment.ai_system),
-        "generated_at": timezone.now(), "generator": GENERATOR, "template_version": TEMPLATE_VERSION,
-        "is_draft": report.is_draft, "rag": rag, "verdict": verdict,
+        "prepared_by": details.get("prepared_by", []), "assessors": details.get("assessors", []),
+        "reviewers": details.get("reviewers", []),
+        "requested_by": report.requested_by.get_username() if report.requested_by else "system",
+        "approved_by": details.get("approved_by"), "approved_at": str(details.get("approved_at") or "")[:16],
+        "approver_named_reviewer": details.get("approved_by") in details.get("reviewers", []),
+        "locked_by": details.get("locked_by"), "locked_at": str(details.get("locked_at") or "")[:16],
+        "attestations": attestations,
+    }
+
+
+def report_context_build(*, report: Report) -> dict[str, Any]:
+    facts = report_facts(report)
+    details = facts["assessment"]
+    results = facts["results"]
+    counts = Counter(r["result"] for r in results)
+    findings = facts.get("findings", [])
+    summaries, robustness_sections, trend = _robustness(facts)
+    rag, verdict = _verdict(counts, findings)
+    generated_at = timezone.now()
+    return {
+        "report": report, "facts": facts, "assessment": details, "framework": details["framework"],
+        "organisation": facts.get("organisation") or {"name": details.get("organisation")},
+        "ai_system": facts.get("ai_system"), "model_version": facts.get("model_version"),
+        "classification": facts.get("classification"),
+        "snapshot_sha256": "" if report.is_draft else report.assessment.snapshot_sha256,
+        "generated_at": generated_at, "generator": GENERATOR, "template_version": TEMPLATE_VERSION,
+        "is_draft": report.is_draft, "report_status": report_status_line(report, facts), "rag": rag,
+        "verdict": verdict,
         "counts": {status.label: counts.get(status.value, 0) for status in ResultStatus},
-        "applicable_count": sum(1 for r in results if r.applicable),
-        "results": results, "soa": assessment.soa_snapshot,
-        "findings": findings, "top_findings": [f for f in findings if f.status in OPEN_FINDING_STATUSES][:5],
-        "risks": risks, "actions": actions, "robustness": robustness_sections, "robustness_trend": trend,
-        "robustness_summaries": summaries,
-        "assessors": list(assessment.assessors.all()), "reviewers": list(assessment.reviewers.all()),
-        "manifest": manifest, "manifest_sha256": manifest_sha256(manifest),
+        "applicable_count": sum(1 for r in results if r["applicable"]),
+        "results": results, "soa": facts.get("statement_of_applicability", []),
+        "findings": findings, "top_findings": [f for f in findings if f["open"]][:5],
+        "risks": facts.get("risks", []), "actions": facts.get("actions", []), "robustness": robustness_sections,
+        "robustness_trend": trend, "robustness_summaries": summaries,
+        "assessors": details.get("assessors", []), "reviewers": details.get("reviewers", []),
+        "manifest": facts.get("manifest", []), "manifest_sha256": facts.get("manifest_sha256", ""),
+        "signoff": _signoff(report, facts, generated_at),
     }

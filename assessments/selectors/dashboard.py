@@ -231,5 +231,6 @@ def results_filter(results: QuerySet[RequirementResult], params: dict[str, str])
     if params.get("inferred") in ("1", "true"):
         results = results.filter(is_inferred=True)
     if params.get("needs_review") in ("1", "true"):
-        results = results.filter(Q(needs_review=True) | Q(is_inferred=True))
+        # A confirmed inference stays inferred (its provenance is kept) but needs no more review.
+        results = results.filter(Q(needs_review=True) | Q(is_inferred=True, inference_confirmed_at__isnull=True))
     return results

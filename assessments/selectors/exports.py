@@ -11,19 +11,23 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from assessments.models import Assessment, EvidenceVersion
+from assessments.services.inference import inferred_from_text
 from assessments.services.snapshot import assessment_snapshot_build, canonical_json, canonical_sha256
 
-SOA_HEADER = ("ref_id", "urn", "title", "applicable", "justification", "result", "inferred_via", "rationale")
+SOA_HEADER = ("ref_id", "urn", "title", "applicable", "justification", "result", "inferred_via", "inferred_from",
+              "rationale")
 MANIFEST_HEADER = ("evidence", "version", "filename_or_url", "size", "sha256", "uploaded_by", "uploaded_at",
                    "effective_date", "valid_until", "source")
 
 
 def soa_rows(assessment: Assessment) -> list[tuple[Any, ...]]:
-    results = (assessment.results.select_related("requirement", "inferred_via__source")
+    results = (assessment.results.select_related("requirement", "inferred_via__source", "inferred_via__target",
+                                                 "inferred_from__requirement__framework", "inference_confirmed_by")
                .order_by("requirement__order"))
     return [(r.requirement.ref_id, r.requirement.urn, r.requirement.title, "yes" if r.applicable else "no",
              r.applicability_justification, r.get_result_display(),
-             str(r.inferred_via) if r.is_inferred and r.inferred_via else "", r.rationale) for r in results]
+             str(r.inferred_via) if r.is_inferred and r.inferred_via else "", inferred_from_text(r), r.rationale)
+            for r in results]
 
 
 def manifest_versions(assessment: Assessment) -> list[EvidenceVersion]:

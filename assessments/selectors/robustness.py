@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from assessments.models import EvidenceKind, EvidenceSource, EvidenceVersion
+from assessments.models import EvidenceSource, EvidenceVersion
+from governance.thresholds import MeasuredPoint, ThresholdVerdict, thresholds_judge
 
 MAX_RECORD_BYTES = 5 * 1024 * 1024
 
@@ -29,13 +30,9 @@ class AttackPoint:
     high: float | None
 
 
-@dataclass(frozen=True)
-class ThresholdCheck:
-    attack: str
-    epsilon_label: str
-    minimum: float
-    measured: float | None
-    passed: bool | None  # None: the record has no result for this attack and ε
+# A threshold's verdict is the one judge's (`governance.thresholds.thresholds_judge`); the name stays for
+# the report code that rebuilds checks from stored facts.
+ThresholdCheck = ThresholdVerdict
 
 
 @dataclass(frozen=True)
@@ -56,6 +53,10 @@ class RobustnessSummary:
     def passed(self) -> bool | None:
         verdicts = [check.passed for check in self.checks if check.passed is not None]
         return all(verdicts) if verdicts else None
+
+    @property
+    def failed_labels(self) -> tuple[str, ...]:
+        return tuple(check.label for check in self.checks if check.passed is False)
 
     @property
     def worst_robust_accuracy(self) -> float | None:
@@ -132,22 +133,11 @@ def record_points(record: Mapping[str, Any]) -> tuple[AttackPoint, ...]:
     return tuple(sorted(points, key=lambda p: (p.attack, p.epsilon)))
 
 
-def threshold_checks(points: Iterable[AttackPoint],
-                     thresholds: Iterable[Mapping[str, Any]]) -> tuple[ThresholdCheck, ...]:
-    points = list(points)
-    checks = []
-    for threshold in thresholds or []:
-        if not isinstance(threshold, Mapping):
-            continue
-        attack, minimum = str(threshold.get("attack", "")), _number(threshold.get("min_robust_accuracy"))
-        epsilon, label = _epsilon({"eps": threshold.get("epsilon", 0)})
-        if minimum is None:
-            continue
-        match = next((p for p in points if p.attack == attack and abs(p.epsilon - epsilon) < 1e-5), None)
-        measured = match.robust_accuracy if match else None
-        checks.append(ThresholdCheck(attack=attack, epsilon_label=label, minimum=minimum, measured=measured,
-                                     passed=None if measured is None else measured >= minimum))
-    return tuple(checks)
+def threshold_checks(points: Iterable[AttackPoint], thresholds: Iterable[Mapping[str, Any]],
+                     clean_accuracy: float | None) -> tuple[ThresholdCheck, ...]:
+    """The system's thresholds against a record's points and clean accuracy (the one judge decides)."""
+    measured = [MeasuredPoint(attack=p.attack, epsilon=p.epsilon, robust_accuracy=p.robust_accuracy) for p in points]
+    return thresholds_judge(thresholds, clean_accuracy=clean_accuracy, points=measured)
 
 
 def robustness_summary_get(version: EvidenceVersion, *, thresholds: Iterable[Mapping[str, Any]] = ()
@@ -168,16 +158,17 @@ def robustness_summary_get(version: EvidenceVersion, *, thresholds: Iterable[Map
         ai_system_id=version.evidence.ai_system_id, model_version=model_version,
         ai_system_name=version.evidence.ai_system.name if version.evidence.ai_system_id else "",
         dataset=str(record.get("dataset", "")), n_examples=n_examples if isinstance(n_examples, int) else None,
-        clean_accuracy=clean, points=points, checks=threshold_checks(points, thresholds))
+        clean_accuracy=clean, points=points, checks=threshold_checks(points, thresholds, clean))
 
 
 def robustness_versions(organisation_id: int, *, ai_system_id: int | None = None, limit: int = 30
                         ) -> list[EvidenceVersion]:
-    """The newest robustness evidence versions (by source or kind), one query."""
-    from django.db.models import Q
+    """The newest versions a robustness run produced, one query.
 
-    versions = (EvidenceVersion.objects.filter(organisation_id=organisation_id)
-                .filter(Q(source=EvidenceSource.ROBUSTNESS_RUN) | Q(evidence__kind=EvidenceKind.ROBUSTNESS_RESULT))
+    Only machine evidence counts (issue #13): a hand-uploaded record of kind "robustness result"
+    renders on its evidence page but never stands on the dashboard beside the runs' own.
+    """
+    versions = (EvidenceVersion.objects.filter(organisation_id=organisation_id, source=EvidenceSource.ROBUSTNESS_RUN)
                 .select_related("evidence", "evidence__ai_system").order_by("-uploaded_at", "-id"))
     if ai_system_id is not None:
         versions = versions.filter(evidence__ai_system_id=ai_system_id)

@@ -42,5 +42,5 @@ def hash_verify(*, organisation: Organisation, sha256: str, size: int = 0) -> Ve
     versions = list(EvidenceVersion.objects.filter(organisation=organisation, sha256=sha256)
                     .exclude(file="").select_related("evidence", "uploaded_by"))
     reports = list(Report.objects.filter(organisation=organisation, sha256=sha256, status=ReportStatus.DONE)
-                   .select_related("assessment"))
+                   .select_related("assessment").prefetch_related("attestations__attested_by"))
     return Verification(sha256=sha256, size=size, evidence_versions=versions, reports=reports)

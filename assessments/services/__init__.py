@@ -33,6 +33,7 @@ from assessments.services.engagements import (
     phase_update,
 )
 from assessments.services.evidence import (
+    evidence_annotation_add,
     evidence_attach_to_requirements,
     evidence_create,
     evidence_expiry_run,
@@ -41,15 +42,16 @@ from assessments.services.evidence import (
     expired_on_record_warning,
 )
 from assessments.services.findings import finding_create, finding_update
-from assessments.services.reports import report_generate, report_request
+from assessments.services.reports import report_attest, report_generate, report_request
 
 __all__ = [
     "AssessmentLockedError", "ServiceError", "action_create", "action_update", "assessment_approve",
     "assessment_create", "assessment_lock", "assessment_return_to_draft", "assessment_submit_for_review",
     "assessment_update",
-    "engagement_assessments_set", "engagement_create", "evidence_attach_to_requirements", "evidence_create",
+    "engagement_assessments_set", "engagement_create", "evidence_annotation_add", "evidence_attach_to_requirements",
+    "evidence_create",
     "evidence_expiry_run", "evidence_version_add", "evidence_with_version_create", "expired_on_record_warning",
     "finding_create",
     "finding_update", "phase_update",
-    "report_generate", "report_request", "requirement_result_review", "requirement_result_update",
+    "report_attest", "report_generate", "report_request", "requirement_result_review", "requirement_result_update",
 ]

@@ -10,8 +10,23 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentStatus, EvidenceVersion, RequirementResult, ResultStatus
-from assessments.services.common import Actor, AssessmentLockedError, ServiceError, same_organisation, user_or_none
-from assessments.services.inference import results_infer_from
+from assessments.selectors.signoff import approval_refusal, lock_blockers
+from assessments.services.common import (
+    Actor,
+    AssessmentIncompleteError,
+    AssessmentLockedError,
+    SegregationOfDutiesError,
+    ServiceError,
+    same_organisation,
+    user_or_none,
+)
+from assessments.services.inference import (
+    inference_drop,
+    inference_evidence_ids,
+    inferred_unconfirmed_refs,
+    result_inference_confirm,
+    results_infer_from,
+)
 from assessments.services.snapshot import assessment_snapshot_build, canonical_sha256
 from governance.audit import audit_diff, audit_event_record, audit_snapshot
 from governance.models import AISystem, ApplicabilityDecision, Control, Framework, ModelVersion, Requirement
@@ -107,12 +122,17 @@ def requirement_result_update(*, result: RequirementResult, actor: Actor, result
                               applicability_justification: str | None = None,
                               controls: Iterable[Control] | None = None,
                               evidence_versions: Iterable[EvidenceVersion] | None = None,
-                              infer: bool = True) -> RequirementResult:
-    """A person records a result: it is no longer inferred nor pending review; mapped results are proposed."""
+                              not_assessed_reason: str | None = None, infer: bool = True) -> RequirementResult:
+    """A person records a result: no longer pending review; mapped results are proposed.
+
+    A hand edit never confirms an inferred result; changing its result or applicability makes it the
+    person's own, direct result (`assessments.services.inference` explains why).
+    """
     result = RequirementResult.objects.select_for_update().select_related("assessment").get(pk=result.pk)
     assessment_assert_editable(result.assessment)
     organisation = result.assessment.organisation
     before = audit_snapshot(result)
+    proposed = (result.result, result.applicable)
     if applicable is not None:
         result.applicable = applicable
     if applicability_justification is not None:
@@ -123,8 +143,13 @@ def requirement_result_update(*, result: RequirementResult, actor: Actor, result
         result.result = ResultStatus.NOT_APPLICABLE
     if rationale is not None:
         result.rationale = rationale
-    result.is_inferred, result.needs_review, result.review_reason = False, False, ""
-    result.inferred_from, result.inferred_via = None, None
+    if not_assessed_reason is not None:
+        result.not_assessed_reason = not_assessed_reason.strip()
+    if result.result != ResultStatus.NOT_ASSESSED:
+        result.not_assessed_reason = ""  # a reason for not assessing outlives no assessment
+    if result.is_inferred and (result.result, result.applicable) != proposed:
+        inference_drop(result)
+    result.needs_review, result.review_reason = False, ""
     result.updated_by = user_or_none(actor)
     result.save()
     changes: dict[str, Any] = audit_diff(before, audit_snapshot(result))
@@ -143,14 +168,21 @@ def requirement_result_update(*, result: RequirementResult, actor: Actor, result
 
 @transaction.atomic
 def requirement_result_review(*, result: RequirementResult, actor: Actor, accept: bool = True) -> RequirementResult:
-    """Confirm an inferred (or needs-review) result as it stands, or reject it back to not assessed."""
+    """Accept an inferred (or needs-review) result as it stands, or reject it back to not assessed.
+
+    Accepting an unconfirmed inferred result confirms it (`result_inference_confirm`); it stays inferred.
+    """
     result = RequirementResult.objects.select_for_update().select_related("assessment").get(pk=result.pk)
     assessment_assert_editable(result.assessment)
+    if accept and result.is_inferred and result.inference_confirmed_at is None:
+        result = result_inference_confirm(result=result, actor=actor)
     before = audit_snapshot(result)
     if not accept:
         result.result = ResultStatus.NOT_ASSESSED if result.applicable else ResultStatus.NOT_APPLICABLE
-        result.inferred_from, result.inferred_via = None, None
-    result.is_inferred, result.needs_review, result.review_reason = False, False, ""
+        if result.is_inferred:
+            result.evidence_versions.remove(*inference_evidence_ids(result))
+        inference_drop(result)
+    result.needs_review, result.review_reason = False, ""
     result.updated_by = user_or_none(actor)
     result.save()
     audit_event_record(organisation=result.assessment.organisation, actor=actor, action=AuditAction.UPDATE,
@@ -183,25 +215,48 @@ def assessment_submit_for_review(*, assessment: Assessment, actor: Actor) -> Ass
 
 @transaction.atomic
 def assessment_approve(*, assessment: Assessment, actor: Actor) -> Assessment:
-    """Approval needs every inferred or flagged result reviewed by a person first."""
-    pending = assessment.results.filter(models.Q(is_inferred=True) | models.Q(needs_review=True)).count()
+    """Approval needs a named reviewer who recorded none of the results (four eyes: the rules are in
+    `assessments.selectors.signoff`), and every inferred or flagged result reviewed by a person first."""
+    current = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    unconfirmed = inferred_unconfirmed_refs(assessment)
+    if unconfirmed:
+        raise ServiceError(f"{len(unconfirmed)} inferred result(s) are not yet confirmed by a person: "
+                           f"{', '.join(unconfirmed)}. Confirm or replace them before approval.")
+    pending = assessment.results.filter(needs_review=True).count()
     if pending:
-        raise ServiceError(f"{pending} result(s) are inferred or need review: review them before approval.")
+        raise ServiceError(f"{pending} result(s) need review: review them before approval.")
+    if current.status == AssessmentStatus.IN_REVIEW:  # another status: _transition says why it cannot move
+        refusal = approval_refusal(current, user_or_none(actor))
+        if refusal:
+            raise SegregationOfDutiesError(refusal)
     return _transition(assessment, actor=actor, allowed_from=(AssessmentStatus.IN_REVIEW,),
                        to=AssessmentStatus.APPROVED, approved_by=user_or_none(actor), approved_at=timezone.now())
 
 
 @transaction.atomic
 def assessment_return_to_draft(*, assessment: Assessment, actor: Actor) -> Assessment:
+    # An approval is of the assessment as it stood: back in draft it no longer stands.
     return _transition(assessment, actor=actor, allowed_from=(AssessmentStatus.IN_REVIEW, AssessmentStatus.APPROVED),
-                       to=AssessmentStatus.DRAFT)
+                       to=AssessmentStatus.DRAFT, approved_by=None, approved_at=None)
 
 
 @transaction.atomic
 def assessment_lock(*, assessment: Assessment, actor: Actor) -> Assessment:
-    """Freeze: the snapshot (JSON) and its SHA-256 are written once, and nothing changes afterwards."""
+    """Freeze: the snapshot (JSON) and its SHA-256 are written once, and nothing changes afterwards.
+
+    Refused while an applicable requirement is not assessed without a recorded reason, or a result
+    claims (partial) compliance with neither evidence nor rationale: a Final report must not say less.
+    """
+    current = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if current.status == AssessmentStatus.APPROVED:
+        blockers = [str(blocker) for blocker in lock_blockers(current)]
+        if blockers:
+            shown = "; ".join(blockers[:10]) + (f"; and {len(blockers) - 10} more" if len(blockers) > 10 else "")
+            raise AssessmentIncompleteError(
+                f"{len(blockers)} result(s) keep this assessment from being locked: {shown}.", blockers)
     now = timezone.now()
-    snapshot = assessment_snapshot_build(assessment=assessment, locked_at=now, locked_by=user_or_none(actor))
+    # From the row as it is now (approval included), not the caller's possibly stale copy.
+    snapshot = assessment_snapshot_build(assessment=current, locked_at=now, locked_by=user_or_none(actor))
     return _transition(assessment, actor=actor, allowed_from=(AssessmentStatus.APPROVED,), to=AssessmentStatus.LOCKED,
                        locked_by=user_or_none(actor), locked_at=now, snapshot=snapshot,
                        snapshot_sha256=canonical_sha256(snapshot))

@@ -8,7 +8,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from governance.models.tenancy import Organisation
+from governance.models.tenancy import Membership, Organisation
+from governance.permissions import Action, role_allows
 
 Actor = AbstractBaseUser | AnonymousUser | None
 
@@ -17,8 +18,28 @@ class ServiceError(ValidationError):
     """Bad input or a forbidden state change; views answer 400."""
 
 
-class AssessmentLockedError(ServiceError):
+class ConflictError(ServiceError):
+    """The object's state forbids the change (already done, machine-made, …); the API answers 409."""
+
+
+class AssessmentLockedError(ConflictError):
     """A locked assessment is immutable; views answer 409."""
+
+
+class NotPermittedError(ServiceError):
+    """The actor's role may not do this (checked through `governance.permissions`); the API answers 403."""
+
+
+class SegregationOfDutiesError(NotPermittedError):
+    """This person may not do this to this object (four eyes, not the named reviewer); the API answers 403."""
+
+
+class AssessmentIncompleteError(ConflictError):
+    """The lock refuses: `blockers` lists each result and why (the API answers 409 with the list)."""
+
+    def __init__(self, message: str, blockers: list[str]) -> None:
+        super().__init__(message)
+        self.blockers = blockers
 
 
 def same_organisation(organisation: Organisation, rows: Iterable[models.Model], what: str) -> list[models.Model]:
@@ -33,3 +54,14 @@ def same_organisation(organisation: Organisation, rows: Iterable[models.Model], 
 
 def user_or_none(actor: Actor) -> AbstractBaseUser | None:
     return actor if isinstance(actor, AbstractBaseUser) else None
+
+
+def actor_assert_may(actor: Actor, *, organisation_id: int, action: Action, refusal: str) -> AbstractBaseUser:
+    """The actor as a user whose role in the organisation may do `action` (`governance.permissions`), else
+    `NotPermittedError(refusal)`: for the services that a person, never the system, must do."""
+    user = user_or_none(actor)
+    role = (Membership.objects.filter(user=user, organisation_id=organisation_id).values_list("role", flat=True)
+            .first() if user is not None else None)
+    if not role_allows(role, action):
+        raise NotPermittedError(refusal)
+    return user

@@ -15,13 +15,21 @@ from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.utils import timezone
 
-from assessments.models import AssessmentStatus, Evidence, EvidenceStatus, EvidenceVersion
+from assessments.models import AssessmentStatus, Evidence, EvidenceAnnotation, EvidenceStatus, EvidenceVersion
 from assessments.models.assessments import RequirementResult
 from assessments.models.evidence import EvidenceKind, EvidenceSource
-from assessments.services.common import Actor, ServiceError, same_organisation, user_or_none
+from assessments.services.common import (
+    Actor,
+    ConflictError,
+    ServiceError,
+    actor_assert_may,
+    same_organisation,
+    user_or_none,
+)
 from governance.audit import audit_event_record, audit_snapshot
 from governance.models.audit import AuditAction
 from governance.models.tenancy import Organisation
+from governance.permissions import Action
 
 _CHUNK = 1024 * 1024
 
@@ -39,6 +47,37 @@ def evidence_create(*, organisation: Organisation, title: str, kind: str, actor:
     audit_event_record(organisation=organisation, actor=actor, action=AuditAction.CREATE, instance=evidence,
                        changes={**audit_snapshot(evidence), "requirements": [r.pk for r in requirements]})
     return evidence
+
+
+class MachineEvidenceError(ConflictError):
+    """Evidence a robustness run produced gets versions only from runs; the API answers 409."""
+
+
+def evidence_is_machine_made(evidence: Evidence) -> bool:
+    """Made by a robustness run: it holds a version whose source is a run."""
+    return evidence.versions.filter(source=EvidenceSource.ROBUSTNESS_RUN).exists()
+
+
+MAX_ANNOTATION_CHARS = 5000
+
+
+@transaction.atomic
+def evidence_annotation_add(*, evidence: Evidence, text: str, actor: Actor) -> EvidenceAnnotation:
+    """A person's note beside the evidence (machine evidence included); the evidence and its versions stay."""
+    user = actor_assert_may(actor, organisation_id=evidence.organisation_id, action=Action.EDIT_ASSESSMENTS,
+                            refusal="Only an org admin, risk officer or consultant of the organisation may "
+                                    "annotate evidence.")
+    text = (text or "").strip()
+    if not text:
+        raise ServiceError("The annotation is empty: write what you want to say about this evidence.")
+    if len(text) > MAX_ANNOTATION_CHARS:
+        raise ServiceError(f"The annotation is {len(text)} characters long; at most {MAX_ANNOTATION_CHARS} "
+                           "are allowed.")
+    annotation = EvidenceAnnotation.objects.create(organisation_id=evidence.organisation_id, evidence=evidence,
+                                                   text=text, created_by=user)
+    audit_event_record(organisation=evidence.organisation, actor=actor, action=AuditAction.CREATE,
+                       instance=annotation, changes={"evidence": evidence.pk, "text": text})
+    return annotation
 
 
 def file_sha256(file: File) -> tuple[str, int]:
@@ -65,6 +104,11 @@ def evidence_version_add(*, evidence: Evidence, actor: Actor, file: File | None 
     if metadata is not None and not isinstance(metadata, dict):
         raise ServiceError("Metadata must be a JSON object.")
     evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    if EvidenceSource(source) != EvidenceSource.ROBUSTNESS_RUN and evidence_is_machine_made(evidence):
+        raise MachineEvidenceError(
+            f"“{evidence.title}” is machine evidence: its versions come only from robustness runs, so a "
+            "hand-made version cannot be added. Add an annotation to it instead, or record your own "
+            "evidence separately.")
     if content is not None:
         file = ContentFile(content, name=filename or "evidence.bin")
     number = (evidence.versions.aggregate(top=models.Max("number"))["top"] or 0) + 1

@@ -11,10 +11,13 @@ from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.utils import timezone
 
-from assessments.models import Assessment, Report, ReportStatus
-from assessments.services.common import Actor, user_or_none
+from assessments.models import Assessment, Report, ReportAttestation, ReportStatus
+from assessments.selectors.signoff import attestation_refusal
+from assessments.services.common import Actor, ConflictError, NotPermittedError, ServiceError, user_or_none
 from governance.audit import audit_event_record, audit_snapshot
 from governance.models.audit import AuditAction
+from governance.models.tenancy import Membership
+from governance.permissions import Action, role_allows
 
 logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=15)
@@ -78,3 +81,43 @@ def _store(report: Report, pdf: bytes, *, pages: int, manifest: list[dict[str, o
                        changes={"status": ReportStatus.DONE, "sha256": report.sha256, "size": report.size,
                                 "manifest_sha256": manifest_sha256})
     return report
+
+
+def _stored_sha256(report: Report) -> str:
+    digest = hashlib.sha256()
+    with report.file.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@transaction.atomic
+def report_attest(*, report: Report, actor: Actor, report_sha256: str, comment: str = "") -> ReportAttestation:
+    """An auditor attests a finished Final report: the SHA-256 they give must be the report's, now.
+
+    Refused (nothing stored, no audit event) for another role, a report not generated yet, a draft,
+    a second attestation by the same person, a hash that is not the report's, or a stored file
+    that no longer hashes to what was recorded.
+    """
+    report = Report.objects.select_for_update().select_related("assessment", "organisation").get(pk=report.pk)
+    user = user_or_none(actor)
+    membership = Membership.objects.filter(user=user, organisation_id=report.organisation_id).first() if user else None
+    if membership is None or not role_allows(membership.role, Action.ATTEST_REPORTS):
+        raise NotPermittedError("Only an auditor of the organisation may attest a report.")
+    refusal = attestation_refusal(report, user)
+    if refusal:
+        raise ConflictError(refusal)
+    given = report_sha256.strip().lower()
+    if given != report.sha256:
+        raise ServiceError(f"The SHA-256 given ({given or 'none'}) is not that of {report.report_id} "
+                           f"({report.sha256}): attest the file you verified.")
+    if _stored_sha256(report) != report.sha256:
+        raise ConflictError(f"The stored file of {report.report_id} no longer matches its recorded SHA-256: "
+                            "it cannot be attested.")
+    attestation = ReportAttestation.objects.create(
+        organisation_id=report.organisation_id, report=report, attested_by=user, attested_at=timezone.now(),
+        report_sha256=given, comment=comment.strip())
+    audit_event_record(organisation=report.organisation, actor=actor, action=AuditAction.CREATE,
+                       instance=attestation, changes={"report": report.pk, "report_sha256": given,
+                                                      "comment": attestation.comment})
+    return attestation

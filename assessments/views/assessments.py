@@ -11,6 +11,7 @@ from assessments.forms import AssessmentForm, ResultForm
 from assessments.models import Assessment, RequirementResult, ResultStatus
 from assessments.selectors import exports
 from assessments.selectors.dashboard import current_results, results_filter
+from assessments.selectors.signoff import approval_refusal, lock_blockers
 from assessments.services import (
     assessment_approve,
     assessment_create,
@@ -20,6 +21,7 @@ from assessments.services import (
     requirement_result_review,
     requirement_result_update,
 )
+from assessments.services.inference import result_inference_confirm
 from assessments.views.base import OrganisationView, run_service
 from assessments.viewsets.assessments import XLSX
 from assessments.viewsets.common import download
@@ -71,12 +73,20 @@ class AssessmentCreateView(OrganisationView):
 class AssessmentDetailView(OrganisationView):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         assessment = self.organisation_object(ASSESSMENTS.prefetch_related("assessors", "reviewers"), pk=pk)
-        results = (assessment.results.select_related("requirement", "inferred_via__source", "inferred_via__target")
+        results = (assessment.results.select_related("requirement", "inferred_via__source", "inferred_via__target",
+                                                      "inferred_from__requirement__framework", "inference_confirmed_by")
                    .prefetch_related("controls", "evidence_versions").order_by("requirement__order"))
         counts = {status.label: sum(1 for r in results if r.result == status.value) for status in ResultStatus}
         return render(request, "assessments/assessment_detail.html", {
-            "assessment": assessment, "results": results, "counts": counts,
+            "assessment": assessment, "results": results, "counts": counts, **signoff_state(assessment, request.user),
             "reports": assessment.reports.all()[:10], "editable": assessment.status in ("draft", "in_review")})
+
+
+def signoff_state(assessment: Assessment, user: object) -> dict[str, object]:
+    """What the page says before anyone presses Approve or Lock: the refusal they would get."""
+    open_for_signoff = assessment.status in ("in_review", "approved")
+    return {"lock_blockers": lock_blockers(assessment) if open_for_signoff else [],
+            "approval_refusal": approval_refusal(assessment, user) if assessment.status == "in_review" else None}
 
 
 _TRANSITIONS = {
@@ -113,6 +123,7 @@ class ResultEditView(OrganisationView):
         result = self._result(pk)
         form = ResultForm(organisation=self.access.organisation, initial={
             "result": result.result, "rationale": result.rationale, "applicable": result.applicable,
+            "not_assessed_reason": result.not_assessed_reason,
             "applicability_justification": result.applicability_justification,
             "controls": list(result.controls.all()), "evidence_versions": list(result.evidence_versions.all())})
         return self._render(result, form)
@@ -126,6 +137,7 @@ class ResultEditView(OrganisationView):
         back = reverse("assessments:assessment-detail", args=[result.assessment_id])
         return run_service(request, lambda: requirement_result_update(
             result=result, actor=request.user, result_status=data["result"], rationale=data["rationale"],
+            not_assessed_reason=data["not_assessed_reason"],
             applicable=data["applicable"], applicability_justification=data["applicability_justification"],
             controls=data["controls"], evidence_versions=data["evidence_versions"]),
             success=f"{result.requirement.ref_id} saved.", back=back)
@@ -146,6 +158,18 @@ class ResultReviewView(OrganisationView):
                            back=reverse("assessments:assessment-detail", args=[result.assessment_id]))
 
 
+class ResultInferenceConfirmView(OrganisationView):
+    """POST: a person confirms an inferred result (it stays inferred, and now counts for approval)."""
+
+    required_actions = {"POST": Action.EDIT_ASSESSMENTS}
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        result = self.organisation_object(RequirementResult.objects.select_related("requirement"), pk=pk)
+        return run_service(request, lambda: result_inference_confirm(result=result, actor=request.user),
+                           success=f"{result.requirement.ref_id}: inference confirmed.",
+                           back=reverse("assessments:assessment-detail", args=[result.assessment_id]))
+
+
 class ResultListView(OrganisationView):
     """The drill-down behind the dashboard's coverage numbers and heat map cells."""
 
@@ -154,7 +178,8 @@ class ResultListView(OrganisationView):
         results = (current_results(organisation) if request.GET.get("current") == "1"
                    else RequirementResult.objects.filter(organisation=organisation))
         results = results_filter(results, request.GET.dict()).select_related(
-            "requirement", "assessment__framework", "assessment__ai_system",
+            "requirement", "assessment__framework", "assessment__ai_system", "inferred_via",
+            "inferred_from__requirement__framework", "inference_confirmed_by",
         ).order_by("assessment_id", "requirement__order")
         page = self.paginate(results)
         return render(request, "assessments/result_list.html", {"page": page, "query": self.query_string()})

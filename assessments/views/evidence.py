@@ -11,10 +11,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.forms import EvidenceVersionForm, EvidenceWithVersionForm
-from assessments.models import Evidence, EvidenceStatus, EvidenceVersion
+from assessments.forms import EvidenceAnnotationForm, EvidenceVersionForm, EvidenceWithVersionForm
+from assessments.models import Evidence, EvidenceSource, EvidenceStatus, EvidenceVersion
 from assessments.selectors.robustness import robustness_summary_get
-from assessments.services import evidence_version_add, evidence_with_version_create, expired_on_record_warning
+from assessments.services import (
+    evidence_annotation_add,
+    evidence_version_add,
+    evidence_with_version_create,
+    expired_on_record_warning,
+)
 from assessments.views.base import OrganisationView
 from assessments.viewsets.common import file_download
 from governance.permissions import Action
@@ -79,7 +84,8 @@ def _warn_if_expired(request: HttpRequest, version: EvidenceVersion) -> None:
 class EvidenceDetailView(OrganisationView):
     write_action = Action.EDIT_ASSESSMENTS  # POST adds a version
 
-    def get(self, request: HttpRequest, pk: int, form: EvidenceVersionForm | None = None) -> HttpResponse:
+    def get(self, request: HttpRequest, pk: int, form: EvidenceVersionForm | None = None,
+            annotation_form: EvidenceAnnotationForm | None = None) -> HttpResponse:
         evidence = self.organisation_object(Evidence.objects.select_related("ai_system").prefetch_related(
             "requirements__framework"), pk=pk)
         versions = list(evidence.versions.select_related("uploaded_by", "evidence__ai_system"))
@@ -87,7 +93,10 @@ class EvidenceDetailView(OrganisationView):
         robustness = [s for s in (robustness_summary_get(v, thresholds=thresholds) for v in versions[:5]) if s]
         return render(request, "assessments/evidence_detail.html", {
             "evidence": evidence, "versions": versions, "form": form or EvidenceVersionForm(),
-            "robustness": robustness, "today": timezone.localdate()})
+            "robustness": robustness, "today": timezone.localdate(),
+            "machine_made": any(v.source == EvidenceSource.ROBUSTNESS_RUN for v in versions),
+            "annotations": evidence.annotations.select_related("created_by"),
+            "annotation_form": annotation_form or EvidenceAnnotationForm()})
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         evidence = self.organisation_object(Evidence, pk=pk)
@@ -101,6 +110,25 @@ class EvidenceDetailView(OrganisationView):
             except ValidationError as error:
                 form.add_error(None, error)
         return self.get(request, pk, form=form)
+
+
+class EvidenceAnnotationCreateView(EvidenceDetailView):
+    """POST: a person's annotation beside the evidence (the way to comment on machine evidence)."""
+
+    write_action = Action.EDIT_ASSESSMENTS
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        evidence = self.organisation_object(Evidence, pk=pk)
+        form = EvidenceAnnotationForm(request.POST)
+        if form.is_valid():
+            try:
+                evidence_annotation_add(evidence=evidence, text=form.cleaned_data["text"], actor=request.user)
+                messages.success(request, "Annotation added.")
+                return redirect("assessments:evidence-detail", pk=evidence.pk)
+            except ValidationError as error:
+                form.add_error(None, error)
+        return self.get(request, pk, annotation_form=form)
 
 
 class EvidenceVersionDownloadView(OrganisationView):

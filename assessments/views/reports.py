@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from assessments.forms import VerifyForm
+from assessments.forms import ReportAttestationForm, VerifyForm
 from assessments.models import Assessment, Report, ReportStatus
+from assessments.selectors.signoff import attestation_refusal
 from assessments.selectors.verify import file_verify
-from assessments.services import report_request
+from assessments.services import report_attest, report_request
 from assessments.views.base import OrganisationView, run_service
 from assessments.viewsets.common import file_download
 from governance.permissions import Action
@@ -39,7 +41,31 @@ class ReportDetailView(OrganisationView):
         report = self.organisation_object(Report.objects.select_related("assessment", "requested_by"), pk=pk)
         if request.GET.get("format") == "json":  # polled by the page while the job runs
             return JsonResponse({"status": report.status, "progress": report.progress, "message": report.message})
-        return render(request, "assessments/report_detail.html", {"report": report})
+        return render(request, "assessments/report_detail.html", {
+            "report": report, "attestations": report.attestations.select_related("attested_by"),
+            "attestation_form": ReportAttestationForm(),
+            "attestation_refusal": attestation_refusal(report, request.user)})
+
+
+class ReportAttestView(OrganisationView):
+    """POST: an auditor attests a generated Final report by the SHA-256 they verified."""
+
+    required_actions = {"POST": Action.ATTEST_REPORTS}
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        report = self.organisation_object(Report, pk=pk)
+        form = ReportAttestationForm(request.POST)
+        back = reverse("assessments:report-detail", args=[report.pk])
+        if not form.is_valid():
+            messages.error(request, " ".join(f"{form.fields[name].label or name}: {' '.join(errors)}"
+                                             for name, errors in form.errors.items()))
+            return redirect(back)
+        data = form.cleaned_data
+        return run_service(request, lambda: report_attest(report=report, actor=request.user,
+                                                          report_sha256=data["report_sha256"],
+                                                          comment=data["comment"]),
+                           success=f"{report.report_id} attested.", back=back)
+
 
 
 class ReportDownloadView(OrganisationView):

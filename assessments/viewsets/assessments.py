@@ -24,6 +24,7 @@ from assessments.services import (
     requirement_result_review,
     requirement_result_update,
 )
+from assessments.services.inference import result_inference_confirm
 from assessments.viewsets.base import OrganisationViewSet, organisation_row, organisation_rows
 from assessments.viewsets.common import download, member_users
 from governance.api.filters import list_schema
@@ -144,10 +145,13 @@ class AssessmentViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retri
 class RequirementResultViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Per-requirement results; editing one proposes inferred results on mapped requirements."""
 
-    queryset = (RequirementResult.objects.select_related("requirement", "inferred_via__source", "inferred_via__target")
+    queryset = (RequirementResult.objects.select_related("requirement", "inferred_via__source", "inferred_via__target",
+                                                         "inferred_from__requirement__framework",
+                                                         "inference_confirmed_by")
                 .prefetch_related("controls", "evidence_versions").order_by("assessment_id", "requirement__order"))
     serializer_class = s.RequirementResultSerializer
     filters = RESULT_FILTERS
+    action_permissions = {"confirm_inference": Action.EDIT_ASSESSMENTS}
 
     @extend_schema(request=s.ResultUpdateSerializer, responses=s.RequirementResultSerializer)
     def partial_update(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
@@ -156,7 +160,8 @@ class RequirementResultViewSet(OrganisationViewSet, mixins.ListModelMixin, mixin
         values = data.validated_data
         result = requirement_result_update(
             result=self.get_object(), actor=request.user, result_status=values.get("result"),
-            rationale=values.get("rationale"), applicable=values.get("applicable"),
+            rationale=values.get("rationale"), not_assessed_reason=values.get("not_assessed_reason"),
+            applicable=values.get("applicable"),
             applicability_justification=values.get("applicability_justification"),
             controls=organisation_rows(Control, values.get("controls"), request),
             evidence_versions=organisation_rows(EvidenceVersion, values.get("evidence_versions"), request))
@@ -170,3 +175,10 @@ class RequirementResultViewSet(OrganisationViewSet, mixins.ListModelMixin, mixin
         result = requirement_result_review(result=self.get_object(), actor=request.user,
                                            accept=data.validated_data["accept"])
         return Response(s.RequirementResultSerializer(result).data)
+
+    @extend_schema(request=None, responses=s.RequirementResultSerializer)
+    @action(detail=True, methods=["post"], url_path="confirm-inference")
+    def confirm_inference(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
+        """A person confirms an inferred result; 409 when it is not inferred or already confirmed."""
+        result = result_inference_confirm(result=self.get_object(), actor=request.user)
+        return Response(s.RequirementResultSerializer(self.get_queryset().get(pk=result.pk)).data)

@@ -13,7 +13,7 @@ from django.http import Http404
 from rest_framework import exceptions, viewsets
 from rest_framework.request import Request
 
-from assessments.services import AssessmentLockedError
+from assessments.services.common import AssessmentIncompleteError, ConflictError, NotPermittedError
 from governance.access import AccessContext
 from governance.api.filters import filters_apply
 from governance.authz import OrganisationPermission, access_of
@@ -27,8 +27,12 @@ class Conflict(exceptions.APIException):
 
 
 def service_error_to_api(error: DjangoValidationError) -> exceptions.APIException:
-    if isinstance(error, AssessmentLockedError):
+    if isinstance(error, AssessmentIncompleteError):  # the lock's refusal names every result in the way
+        return Conflict(detail={"detail": " ".join(error.messages), "blockers": error.blockers})
+    if isinstance(error, ConflictError):  # a locked assessment, machine evidence, an inference confirmed twice
         return Conflict(detail=error.messages)
+    if isinstance(error, NotPermittedError):
+        return exceptions.PermissionDenied(detail=" ".join(error.messages))
     return exceptions.ValidationError(detail=error.messages)
 
 

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from assessments import serializers as s
 from assessments.models import Evidence, EvidenceVersion
 from assessments.selectors.verify import file_verify
-from assessments.services import evidence_create, evidence_version_add
+from assessments.services import evidence_annotation_add, evidence_create, evidence_version_add
 from assessments.viewsets.base import OrganisationViewSet, organisation_row
 from assessments.viewsets.common import file_download
 from governance.api.filters import list_schema
@@ -31,7 +31,8 @@ VERSION_FILTERS = {"evidence": "evidence_id", "sha256": "sha256", "source": "sou
 class EvidenceViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Evidence; a new file or link is a new immutable version (`POST …/versions/`)."""
 
-    queryset = Evidence.objects.select_related("current_version").prefetch_related("requirements")
+    queryset = Evidence.objects.select_related("current_version").prefetch_related(
+        "requirements", "versions", "annotations__created_by")
     serializer_class = s.EvidenceSerializer
     filters = EVIDENCE_FILTERS
     parser_classes = [JSONParser, MultiPartParser, FormParser]
@@ -64,6 +65,17 @@ class EvidenceViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retriev
             filename=upload.name if upload else "", effective_date=values.get("effective_date"),
             valid_until=values.get("valid_until"), metadata=metadata)
         return Response(s.EvidenceVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+    @extend_schema(request=s.EvidenceAnnotationCreateSerializer, responses={201: s.EvidenceAnnotationSerializer})
+    @action(detail=True, methods=["post"])
+    def annotations(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
+        """A person's note beside the evidence; machine evidence takes notes, never hand-made versions."""
+        data = s.EvidenceAnnotationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        annotation = evidence_annotation_add(evidence=self.get_object(), text=data.validated_data["text"],
+                                             actor=request.user)
+        return Response(s.EvidenceAnnotationSerializer(annotation).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(list=list_schema(s.EvidenceVersionSerializer, VERSION_FILTERS))

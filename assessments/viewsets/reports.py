@@ -16,18 +16,18 @@ from rest_framework.response import Response
 from assessments import serializers as s
 from assessments.models import Assessment, Report, ReportStatus
 from assessments.selectors.dashboard import dashboard_get
-from assessments.services import report_request
+from assessments.services import report_attest, report_request
 from assessments.viewsets.base import OrganisationViewSet, organisation_row
 from assessments.viewsets.common import file_download
 from governance.permissions import Action
 
 
 class ReportViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    queryset = Report.objects.select_related("assessment")
+    queryset = Report.objects.select_related("assessment").prefetch_related("attestations__attested_by")
     serializer_class = s.ReportSerializer
     write_action = Action.GENERATE_REPORTS
     filters = {"assessment": "assessment_id", "status": "status"}
-    action_permissions = {"download": Action.DOWNLOAD_REPORTS}
+    action_permissions = {"download": Action.DOWNLOAD_REPORTS, "attest": Action.ATTEST_REPORTS}
 
     @extend_schema(request=s.ReportCreateSerializer, responses={202: s.ReportSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -36,6 +36,18 @@ class ReportViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveM
         assessment = organisation_row(Assessment, data.validated_data["assessment"], request)
         report = report_request(assessment=assessment, actor=request.user)
         return Response(s.ReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=s.ReportAttestSerializer, responses={201: s.ReportAttestationSerializer})
+    @action(detail=True, methods=["post"])
+    def attest(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
+        """An auditor attests a generated Final report: 400 for a wrong hash, 409 for a draft, an unfinished
+        report or a second attestation, 403 for another role."""
+        data = s.ReportAttestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attestation = report_attest(report=self.get_object(), actor=request.user,
+                                    report_sha256=data.validated_data["report_sha256"],
+                                    comment=data.validated_data["comment"])
+        return Response(s.ReportAttestationSerializer(attestation).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])

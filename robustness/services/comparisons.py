@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-from robustness.engine.attacks import format_epsilon
+from governance.thresholds import MeasuredPoint, thresholds_judge
 
 
 def regression_tolerance() -> float:
@@ -24,25 +24,22 @@ def accuracy_points(record: Mapping[str, Any]) -> dict[str, float]:
 
 
 def threshold_failures(record: Mapping[str, Any], thresholds: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The thresholds (set in advance on the AI system) that this record misses, with the numbers."""
-    failures = []
-    for threshold in thresholds:
-        if not isinstance(threshold, Mapping):
-            continue
-        attack, eps = str(threshold.get("attack", "")), float(threshold.get("epsilon", 0) or 0)
-        item = next((r for r in record.get("results", []) if r["attack"] == attack and abs(r["eps"] - eps) < 1e-9),
-                    None)
-        if item is not None and threshold.get("min_robust_accuracy") is not None:
-            minimum, measured = float(threshold["min_robust_accuracy"]), float(item["robust_accuracy"]["value"])
-            if measured < minimum:
-                failures.append({"attack": attack, "eps": eps, "eps_label": format_epsilon(eps),
-                                 "metric": "robust_accuracy", "measured": measured, "minimum": minimum})
-        if threshold.get("min_clean_accuracy") is not None:
-            minimum, measured = float(threshold["min_clean_accuracy"]), float(record["clean_accuracy"]["value"])
-            if measured < minimum:
-                failures.append({"attack": "clean", "eps": 0.0, "eps_label": "0", "metric": "clean_accuracy",
-                                 "measured": measured, "minimum": minimum})
-    return failures
+    """The thresholds (set in advance on the AI system) that this record misses, with the numbers.
+
+    The verdicts are the one judge's (`governance.thresholds.thresholds_judge`), as on the dashboard and in
+    the PDF; this only shapes them for the finding's description and metadata.
+    """
+    clean = record.get("clean_accuracy")
+    points = [MeasuredPoint(attack=str(item["attack"]), epsilon=float(item["eps"]),
+                            robust_accuracy=float(item["robust_accuracy"]["value"]))
+              for item in record.get("results", [])]
+    verdicts = thresholds_judge(thresholds, points=points,
+                                clean_accuracy=float(clean["value"]) if isinstance(clean, Mapping) else None)
+    return [{"attack": "clean" if v.metric == "clean_accuracy" else v.attack,
+             "eps": 0.0 if v.metric == "clean_accuracy" else v.epsilon,
+             "eps_label": "0" if v.metric == "clean_accuracy" else v.epsilon_label,
+             "metric": v.metric, "measured": v.measured, "minimum": v.minimum, "label": v.label}
+            for v in verdicts if v.passed is False]
 
 
 def regressions_find(before: Mapping[str, Any], after: Mapping[str, Any],

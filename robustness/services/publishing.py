@@ -67,8 +67,11 @@ def summary_render(run: EvaluationRun, record: dict[str, Any]) -> str:
 
 def _evidence_for(run: EvaluationRun, requirements: list[Requirement]) -> Evidence:
     title = f"Adversarial robustness: {run.ai_system.name} {run.model_version.version}"
-    existing = Evidence.objects.filter(organisation_id=run.organisation_id, ai_system=run.ai_system, title=title,
-                                       kind=EvidenceKind.ROBUSTNESS_RESULT).first()
+    # Only evidence that runs made: a person's evidence under the same title is never published into.
+    existing = (Evidence.objects.filter(organisation_id=run.organisation_id, ai_system=run.ai_system, title=title,
+                                        kind=EvidenceKind.ROBUSTNESS_RESULT,
+                                        versions__source=SOURCE)
+                .order_by("pk").first())
     return existing or evidence_create(organisation=run.organisation, title=title, actor=None,
                                        kind=EvidenceKind.ROBUSTNESS_RESULT, ai_system=run.ai_system,
                                        requirements=requirements)
@@ -138,8 +141,8 @@ def _threshold_finding(run: EvaluationRun, record: dict[str, Any], requirements:
     failures = threshold_failures(record, run.ai_system.robustness_thresholds or [])
     if not failures:
         return
-    lines = [f"- {f['attack']} at ε = {f['eps_label']}: measured {f['measured']:.1%}, "
-             f"required at least {f['minimum']:.1%}" for f in failures]
+    lines = [f"- {f['label']}: measured {f['measured']:.1%}, required at least {f['minimum']:.1%}"
+             for f in failures]
     finding = finding_create(
         organisation=run.organisation, actor=None, source=SOURCE, ai_system=run.ai_system, severity="high",
         title=f"Robustness below threshold: {run.ai_system.name} {run.model_version.version}",

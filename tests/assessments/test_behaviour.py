@@ -9,6 +9,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
@@ -21,10 +22,7 @@ from assessments.services import (
     ServiceError,
     action_create,
     action_update,
-    assessment_approve,
     assessment_create,
-    assessment_lock,
-    assessment_submit_for_review,
     engagement_assessments_set,
     engagement_create,
     finding_create,
@@ -36,7 +34,7 @@ from assessments.services import (
 from assessments.services.findings import findings_raise_for_missing_robustness_terms
 from assessments.services.snapshot import canonical_sha256
 from governance.models import EUAIActClassification, TrainingObjectiveCard
-from tests.assessments.factories import evidence_with_version, model_version_make
+from tests.assessments.factories import evidence_with_version, four_eyes_lock, model_version_make
 
 # Evidence validity, action due dates and expiry runs carry calendar dates: the clock stands still.
 pytestmark = pytest.mark.usefixtures("frozen_clock")
@@ -45,9 +43,7 @@ API = "/api/v1"
 
 
 def _locked(assessment, actor):
-    assessment_submit_for_review(assessment=assessment, actor=actor)
-    assessment_approve(assessment=assessment, actor=actor)
-    return assessment_lock(assessment=assessment, actor=actor)
+    return four_eyes_lock(assessment, actor)
 
 
 def test_api_refuses_edits_of_a_locked_assessment(acme, nist, system, oscar, client_as):
@@ -77,10 +73,12 @@ def test_api_result_update_marks_inferred_results_with_their_mapping(acme, nist,
     assert [(r["requirement_ref_id"], r["result"], r["is_inferred"]) for r in rows] == [("A1", "compliant", True)]
     assert rows[0]["inferred_via_label"] == "M1 equal A1"
     page = client.get(reverse("assessments:assessment-detail", args=[iso_assessment.pk])).content.decode()
-    assert "inferred via M1 equal A1" in page
+    assert "Inferred from NIST M1 (Compliant) via crosswalk (equal); not yet confirmed" in page
     reviewed = client.post(f"{API}/requirement-results/{rows[0]['id']}/review/", {"accept": True},
                            content_type="application/json")
-    assert reviewed.json()["is_inferred"] is False
+    # Accepting confirms the inference; the result stays inferred, with its source (issue #13).
+    assert (reviewed.json()["is_inferred"], reviewed.json()["inference_confirmed_by"]) == (
+        True, get_user_model().objects.get(username="carol").pk)
 
 
 def test_verify_page_matches_evidence_and_report_and_mismatch(acme, nist, system, oscar, client_as):

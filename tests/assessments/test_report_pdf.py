@@ -43,10 +43,10 @@ def _pages_png(pdf: Path, prefix: str, last: int = 3) -> list[Path]:
 
 
 @pytest.fixture
-def audited(acme, nist, system, model_version, oscar):
-    """An assessment with three pieces of evidence, a robustness record and a finding."""
+def audited(acme, nist, system, model_version, oscar, alice):
+    """An assessment with three pieces of evidence, a robustness record and a finding; alice reviews it."""
     assessment = assessment_create(organisation=acme, framework=nist, ai_system=system, model_version=model_version,
-                                   actor=oscar, period_start=None, period_end=None)
+                                   actor=oscar, period_start=None, period_end=None, reviewers=[alice])
     versions = [evidence_with_version(acme, oscar, title=f"Evidence {n}", content=f"content {n}".encode())[1]
                 for n in range(3)]
     _, record = robustness_evidence(acme, oscar, system)
@@ -87,10 +87,10 @@ def test_draft_report_has_every_hash_watermark_and_non_blank_pages(audited, osca
         assert stat.var[0] > 20, f"{png.name} looks blank"
 
 
-def test_locked_report_has_no_watermark(audited, oscar):
+def test_locked_report_has_no_watermark(audited, oscar, alice):
     assessment, _ = audited
     assessment_submit_for_review(assessment=assessment, actor=oscar)
-    assessment_approve(assessment=assessment, actor=oscar)
+    assessment_approve(assessment=assessment, actor=alice)  # four eyes: oscar recorded the results
     assessment_lock(assessment=assessment, actor=oscar)
     report = report_generate(report_id=report_request(assessment=assessment, actor=oscar, enqueue=False).pk)
     text = _text(Path(report.file.path))

@@ -16,6 +16,7 @@ from assessments.services import (
     assessment_create,
     assessment_lock,
     assessment_submit_for_review,
+    assessment_update,
     evidence_expiry_run,
     evidence_version_add,
     requirement_result_review,
@@ -24,7 +25,7 @@ from assessments.services import (
 from assessments.services.snapshot import canonical_sha256
 from governance.audit import audit_chain_verify
 from governance.models import ApplicabilityDecision, AuditEvent, Requirement
-from tests.assessments.factories import evidence_with_version
+from tests.assessments.factories import evidence_with_version, four_eyes_lock
 from tests.conftest import FROZEN_NOW
 
 # Evidence validity, action due dates and expiry runs carry calendar dates: the clock stands still.
@@ -35,10 +36,8 @@ def _result(assessment, ref_id):
     return assessment.results.get(requirement__ref_id=ref_id)
 
 
-def _locked(assessment, approver):
-    assessment_submit_for_review(assessment=assessment, actor=approver)
-    assessment_approve(assessment=assessment, actor=approver)
-    return assessment_lock(assessment=assessment, actor=approver)
+def _locked(assessment, locker):
+    return four_eyes_lock(assessment, locker)
 
 
 def test_assessment_snapshots_the_statement_of_applicability(acme, nist, system, oscar):
@@ -87,7 +86,8 @@ def test_result_on_one_framework_is_inferred_on_mapped_requirements(acme, nist, 
     # M2 is a subset of A2: meeting M2 meets only part of A2.
     assert (a2.result, a2.is_inferred) == ("partially_compliant", True)
     reviewed = requirement_result_review(result=a1, actor=oscar)
-    assert reviewed.is_inferred is False and reviewed.result == "compliant"
+    # Accepting confirms the inference; the result stays inferred, with its source (issue #13).
+    assert (reviewed.is_inferred, reviewed.result, reviewed.inference_confirmed_by) == (True, "compliant", oscar)
 
 
 def test_inference_never_overrides_a_persons_result(acme, nist, iso, system, oscar):
@@ -99,7 +99,7 @@ def test_inference_never_overrides_a_persons_result(acme, nist, iso, system, osc
     assert (a1.result, a1.is_inferred) == ("non_compliant", False)
 
 
-def test_inferred_results_block_approval_until_reviewed(acme, nist, iso, system, oscar):
+def test_inferred_results_block_approval_until_reviewed(acme, nist, iso, system, oscar, alice):
     nist_assessment = assessment_create(organisation=acme, framework=nist, ai_system=system, actor=oscar)
     iso_assessment = assessment_create(organisation=acme, framework=iso, ai_system=system, actor=oscar)
     requirement_result_update(result=_result(nist_assessment, "M1"), actor=oscar, result_status="compliant")
@@ -107,7 +107,8 @@ def test_inferred_results_block_approval_until_reviewed(acme, nist, iso, system,
     with pytest.raises(ServiceError, match="inferred"):
         assessment_approve(assessment=iso_assessment, actor=oscar)
     requirement_result_review(result=_result(iso_assessment, "A1"), actor=oscar)
-    assert assessment_approve(assessment=iso_assessment, actor=oscar).status == AssessmentStatus.APPROVED
+    assessment_update(assessment=iso_assessment, actor=oscar, reviewers=[alice])
+    assert assessment_approve(assessment=iso_assessment, actor=alice).status == AssessmentStatus.APPROVED
 
 
 def test_lock_stores_snapshot_and_hash_and_refuses_edits(acme, nist, system, oscar):

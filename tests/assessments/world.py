@@ -28,8 +28,11 @@ from assessments.services import (
     engagement_create,
     finding_create,
     report_request,
+    requirement_result_update,
 )
 from governance.models import AISystem, AuditEvent, Framework
+from governance.permissions import PERMISSIONS
+from governance.permissions import Action as Permission
 from tests.assessments.factories import evidence_with_version
 
 
@@ -52,10 +55,20 @@ class World:
 
 
 def world_make(*, acme, nist, system, actor) -> World:
+    # Every member who may approve is a named reviewer; nobody has recorded a result, so four eyes let
+    # each of them approve "In review". "Approved" can be locked: another member (not its approver)
+    # recorded why each requirement is not assessed yet.
+    approvers = [m.user for m in acme.memberships.filter(role__in=PERMISSIONS[Permission.APPROVE_ASSESSMENTS])
+                 .select_related("user").order_by("pk")]
+    recorder = next(user for user in approvers if user != actor)
     draft = assessment_create(organisation=acme, framework=nist, ai_system=system, actor=actor, title="Draft one")
-    in_review = assessment_create(organisation=acme, framework=nist, ai_system=system, actor=actor, title="In review")
+    in_review = assessment_create(organisation=acme, framework=nist, ai_system=system, actor=actor, title="In review",
+                                  reviewers=approvers)
     assessment_submit_for_review(assessment=in_review, actor=actor)
-    approved = assessment_create(organisation=acme, framework=nist, ai_system=system, actor=actor, title="Approved")
+    approved = assessment_create(organisation=acme, framework=nist, ai_system=system, actor=actor, title="Approved",
+                                 reviewers=approvers)
+    for result in approved.results.filter(result="not_assessed"):
+        requirement_result_update(result=result, actor=recorder, not_assessed_reason="Out of this period's scope.")
     assessment_submit_for_review(assessment=approved, actor=actor)
     assessment_approve(assessment=approved, actor=actor)
     evidence, version = evidence_with_version(acme, actor, title="Acme policy", content=b"acme policy text")

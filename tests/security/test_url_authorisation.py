@@ -78,6 +78,10 @@ def expected(pattern: UrlPattern, rule: Rule, method: str, caller: str) -> Expec
         return Expected(allowed, denied=False)
     assert isinstance(need, Action), f"{pattern.label}: no rule for {method}"
     role = Role(caller) if caller in Role.values else Role.ORG_ADMIN  # mallory is Globex's admin
+    if caller == "other_organisation" and rule.scope is Scope.OWNED and role not in PERMISSIONS[need]:
+        # Her role may not do this at all (attesting is the auditor's alone): refused before any lookup,
+        # so a missing id answers the same 403 and nothing hints that Acme's row exists.
+        return Expected(frozenset({403}), denied=True)
     if caller == "other_organisation" and rule.scope is Scope.OWNED:
         # An empty body may be refused (400) before the row is looked up: no hint either, as long as a
         # missing id answers the same (test_guessed_ids_… checks that).
