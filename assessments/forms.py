@@ -6,13 +6,22 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from assessments.models import Action, Assessment, EvidenceKind, EvidenceVersion, Finding, Phase, ResultStatus
+from assessments.models import (
+    Action,
+    Assessment,
+    EvidenceKind,
+    EvidenceVersion,
+    Finding,
+    Phase,
+    ResultStatus,
+    result_choices,
+)
 from assessments.models.engagements import ActionStatus
 from assessments.models.findings import FindingSeverity, FindingStatus
 from assessments.services.evidence import expired_on_record_warning
 from governance.forms.widgets import DATE
 from governance.ids import RowsChoiceField
-from governance.models import AISystem, Control, Framework, ModelVersion, Requirement, Risk
+from governance.models import AISystem, AssessmentScale, Control, Framework, ModelVersion, Requirement, Risk
 from governance.models.tenancy import Organisation
 
 
@@ -58,6 +67,11 @@ class ResultForm(OrganisationForm):
     applicability_justification = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     controls = RowsChoiceField(Control.objects.none(), required=False)
     evidence_versions = RowsChoiceField(EvidenceVersion.objects.none(), required=False)
+
+    def __init__(self, *args: object, assessment_scale: str = AssessmentScale.CONFORMITY, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # A guidance framework's results read "Addressed / Partly addressed / Not addressed"; same stored values.
+        self.fields["result"].choices = result_choices(assessment_scale)
 
     def limit(self) -> None:
         self.fields["controls"].queryset = Control.objects.filter(organisation=self.organisation)

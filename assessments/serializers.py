@@ -46,6 +46,11 @@ class AssessmentUpdateSerializer(serializers.Serializer):
 
 class RequirementResultSerializer(serializers.ModelSerializer):
     requirement_ref_id = serializers.CharField(source="requirement.ref_id", read_only=True)
+    result_label = serializers.CharField(
+        read_only=True, help_text='The result in the framework\'s words: "Compliant" / "Partially compliant" / '
+                                  '"Non-compliant", or for a guidance framework (assessment_scale "guidance", e.g. '
+                                  'ISO/IEC 23894) "Addressed" / "Partly addressed" / "Not addressed". `result` keeps '
+                                  'the stored value.')
     inferred_via_label = serializers.SerializerMethodField()
     inferred_from_text = serializers.SerializerMethodField(
         help_text='"" for a result a person recorded directly; else where it was inferred from and whether a '
@@ -55,7 +60,8 @@ class RequirementResultSerializer(serializers.ModelSerializer):
     class Meta:
         model = RequirementResult
         fields = ["id", "assessment", "requirement", "requirement_ref_id", "applicable",
-                  "applicability_justification", "result", "rationale", "not_assessed_reason", "controls",
+                  "applicability_justification", "result", "result_label", "rationale", "not_assessed_reason",
+                  "controls",
                   "evidence_versions", "is_inferred", "inferred_from", "inferred_via", "inferred_via_label",
                   "inferred_from_text",
                   "inference_confirmed_by", "inference_confirmed_at", "needs_review", "review_reason", "updated_at"]

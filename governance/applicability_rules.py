@@ -34,7 +34,8 @@ def propose(context: SystemContext, framework_slug: str, root: str, ref_id: str)
     if framework_slug == "nist-ai-rmf":
         return True, "NIST AI RMF is voluntary; adopted for every AI system in scope, so each outcome applies."
     if framework_slug == "iso-iec-23894":
-        return True, "ISO/IEC 23894 guides the risk process (clause 6) that the risk register follows."
+        return True, ("ISO/IEC 23894 is guidance to address, not requirements to comply with: it guides the risk "
+                      "process (clause 6) that the risk register follows.")
     return True, "No rule for this framework: applies until decided otherwise."
 
 

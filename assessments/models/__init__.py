@@ -1,6 +1,14 @@
 """Assessments models: one module per area, re-exported here for Django and the services."""
 
-from assessments.models.assessments import Assessment, AssessmentStatus, RequirementResult, ResultStatus
+from assessments.models.assessments import (
+    GUIDANCE_RESULT_LABELS,
+    Assessment,
+    AssessmentStatus,
+    RequirementResult,
+    ResultStatus,
+    result_choices,
+    result_label,
+)
 from assessments.models.engagements import Action, ActionStatus, Engagement, EngagementStatus, Phase
 from assessments.models.evidence import (
     Evidence,
@@ -14,8 +22,8 @@ from assessments.models.findings import Finding, FindingSeverity, FindingStatus
 from assessments.models.reports import Report, ReportAttestation, ReportStatus
 
 __all__ = [
-    "Action", "ActionStatus", "Assessment", "AssessmentStatus", "Engagement", "EngagementStatus", "Evidence",
-    "EvidenceAnnotation", "EvidenceKind", "EvidenceSource", "EvidenceStatus", "EvidenceVersion", "Finding",
-    "FindingSeverity", "FindingStatus", "Phase", "Report", "ReportAttestation", "ReportStatus", "RequirementResult",
-    "ResultStatus",
+    "GUIDANCE_RESULT_LABELS", "Action", "ActionStatus", "Assessment", "AssessmentStatus", "Engagement",
+    "EngagementStatus", "Evidence", "EvidenceAnnotation", "EvidenceKind", "EvidenceSource", "EvidenceStatus",
+    "EvidenceVersion", "Finding", "FindingSeverity", "FindingStatus", "Phase", "Report", "ReportAttestation",
+    "ReportStatus", "RequirementResult", "ResultStatus", "result_choices", "result_label",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from governance.models.catalog import AssessmentScale
 from governance.models.tenancy import TenantModel
 
 
@@ -21,6 +22,26 @@ class ResultStatus(models.TextChoices):
     PARTIALLY_COMPLIANT = "partially_compliant", "Partially compliant"
     NON_COMPLIANT = "non_compliant", "Non-compliant"
     NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+# A guidance standard ("should", e.g. ISO/IEC 23894) is addressed, never complied with: the stored values stay the
+# same (inference, counts and exports compare them), only the words people read change.
+GUIDANCE_RESULT_LABELS: dict[str, str] = {
+    ResultStatus.COMPLIANT: "Addressed",
+    ResultStatus.PARTIALLY_COMPLIANT: "Partly addressed",
+    ResultStatus.NON_COMPLIANT: "Not addressed",
+}
+
+
+def result_label(value: str, *, assessment_scale: str) -> str:
+    """The words for a stored result value on the framework's assessment scale."""
+    if assessment_scale == AssessmentScale.GUIDANCE and value in GUIDANCE_RESULT_LABELS:
+        return GUIDANCE_RESULT_LABELS[value]
+    return ResultStatus(value).label
+
+
+def result_choices(assessment_scale: str) -> list[tuple[str, str]]:
+    return [(value, result_label(value, assessment_scale=assessment_scale)) for value in ResultStatus.values]
 
 
 class Assessment(TenantModel):
@@ -61,6 +82,10 @@ class Assessment(TenantModel):
     def is_locked(self) -> bool:
         return self.status == AssessmentStatus.LOCKED
 
+    @property
+    def assessment_scale(self) -> str:
+        return self.framework.assessment_scale
+
 
 class RequirementResult(TenantModel):
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="results")
@@ -96,4 +121,9 @@ class RequirementResult(TenantModel):
                    models.Index(fields=["assessment", "result"], name="result_by_assessment")]
 
     def __str__(self) -> str:
-        return f"{self.requirement} — {self.get_result_display()}"
+        return f"{self.requirement} — {self.result_label}"
+
+    @property
+    def result_label(self) -> str:
+        """The result in the framework's words (select_related ``assessment__framework`` for lists)."""
+        return result_label(self.result, assessment_scale=self.assessment.assessment_scale)

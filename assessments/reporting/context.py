@@ -8,11 +8,12 @@ from typing import Any
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from assessments.models import Report, ResultStatus
+from assessments.models import Report, ResultStatus, result_label
 from assessments.reporting.charts import accuracy_vs_epsilon_svg, robustness_over_versions_svg
 from assessments.selectors.report_facts import robustness_summary_from_facts
 from assessments.selectors.signoff import attestations_of_assessment
 from assessments.services.snapshot import assessment_snapshot_build
+from governance.models import AssessmentScale
 
 GENERATOR = "Anchorage 0.1.0"
 TEMPLATE_VERSION = "audit-report/2"
@@ -22,13 +23,36 @@ class ReportSourceError(RuntimeError):
     """A Final report was asked for without a locked snapshot to render from."""
 
 
-def _verdict(counts: Counter[str], findings: list[dict[str, Any]]) -> tuple[str, str]:
+_VERDICTS = {
+    AssessmentScale.CONFORMITY: {
+        "red": "Not compliant: non-compliant requirements or open high-severity findings remain.",
+        "amber": "Partially compliant: some requirements are partial or not yet assessed.",
+        "green": "Compliant: every applicable requirement is met.",
+    },
+    # A guidance standard ("should") gives no conformity verdict, so its report never says "compliant".
+    AssessmentScale.GUIDANCE: {
+        "red": "Not addressed: some of the guidance is not addressed, or open high-severity findings remain.",
+        "amber": "Partly addressed: some of the guidance is partly addressed or not yet assessed.",
+        "green": "Addressed: every applicable clause of the guidance is addressed (guidance, not a conformity "
+                 "verdict).",
+    },
+}
+
+
+def _verdict(counts: Counter[str], findings: list[dict[str, Any]], *,
+             assessment_scale: str = AssessmentScale.CONFORMITY) -> tuple[str, str]:
+    words = _VERDICTS[AssessmentScale(assessment_scale)]
     severe = any(f["severity"] in ("critical", "high") and f["open"] for f in findings)
     if counts[ResultStatus.NON_COMPLIANT] or severe:
-        return "red", "Not compliant: non-compliant requirements or open high-severity findings remain."
+        return "red", words["red"]
     if counts[ResultStatus.PARTIALLY_COMPLIANT] or counts[ResultStatus.NOT_ASSESSED]:
-        return "amber", "Partially compliant: some requirements are partial or not yet assessed."
-    return "green", "Compliant: every applicable requirement is met."
+        return "amber", words["amber"]
+    return "green", words["green"]
+
+
+def _assessment_scale(report: Report, facts: dict[str, Any]) -> str:
+    """The scale the snapshot recorded; a snapshot locked before scales existed takes its framework's."""
+    return facts["assessment"]["framework"].get("assessment_scale") or report.assessment.framework.assessment_scale
 
 
 def report_facts(report: Report) -> dict[str, Any]:
@@ -49,8 +73,11 @@ def report_status_line(report: Report, facts: dict[str, Any]) -> str:
 
 
 def _robustness(facts: dict[str, Any]) -> tuple[list[Any], list[dict[str, Any]], str]:
-    summaries = [robustness_summary_from_facts(fact) for fact in facts.get("robustness", [])]
-    sections = [{"summary": s, "chart": mark_safe(accuracy_vs_epsilon_svg(s))} for s in summaries[:6]]  # noqa: S308
+    records = facts.get("robustness", [])
+    summaries = [robustness_summary_from_facts(fact) for fact in records]
+    sections = [{"summary": s, "chart": mark_safe(accuracy_vs_epsilon_svg(s)),  # noqa: S308
+                 "threat_models": fact.get("threat_models", []), "environment": fact.get("environment") or {}}
+                for s, fact in zip(summaries[:6], records, strict=False)]
     trend = robustness_over_versions_svg(summaries, "Worst-case robust accuracy by model version") \
         if len(summaries) > 1 else ""
     return summaries, sections, mark_safe(trend)  # noqa: S308 - our own SVG, every label escaped
@@ -86,7 +113,8 @@ def report_context_build(*, report: Report) -> dict[str, Any]:
     counts = Counter(r["result"] for r in results)
     findings = facts.get("findings", [])
     summaries, robustness_sections, trend = _robustness(facts)
-    rag, verdict = _verdict(counts, findings)
+    scale = _assessment_scale(report, facts)
+    rag, verdict = _verdict(counts, findings, assessment_scale=scale)
     generated_at = timezone.now()
     return {
         "report": report, "facts": facts, "assessment": details, "framework": details["framework"],
@@ -97,7 +125,8 @@ def report_context_build(*, report: Report) -> dict[str, Any]:
         "generated_at": generated_at, "generator": GENERATOR, "template_version": TEMPLATE_VERSION,
         "is_draft": report.is_draft, "report_status": report_status_line(report, facts), "rag": rag,
         "verdict": verdict,
-        "counts": {status.label: counts.get(status.value, 0) for status in ResultStatus},
+        "counts": {result_label(status.value, assessment_scale=scale): counts.get(status.value, 0)
+                   for status in ResultStatus},
         "applicable_count": sum(1 for r in results if r["applicable"]),
         "results": results, "soa": facts.get("statement_of_applicability", []),
         "findings": findings, "top_findings": [f for f in findings if f["open"]][:5],

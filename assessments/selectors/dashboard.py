@@ -20,15 +20,18 @@ from assessments.models import (
     Finding,
     RequirementResult,
     ResultStatus,
+    result_label,
 )
 from assessments.models.engagements import OPEN_ACTION_STATUSES
 from assessments.models.findings import OPEN_FINDING_STATUSES, SEVERITY_ORDER
 from assessments.selectors.robustness import RobustnessSummary, robustness_summary_get, robustness_versions
-from governance.models import AISystem, Framework, Requirement
+from governance.models import AISystem, AssessmentScale, Framework, Requirement
 from governance.models.tenancy import Organisation
 
 EXPIRING_DAYS = 30
 HEATMAP_SYSTEMS_PER_PAGE = 20
+HEATMAP_LEGEND_ORDER = (ResultStatus.COMPLIANT, ResultStatus.PARTIALLY_COMPLIANT, ResultStatus.NON_COMPLIANT,
+                        ResultStatus.NOT_ASSESSED, ResultStatus.NOT_APPLICABLE)
 
 
 def current_assessment_ids(organisation: Organisation, *, ai_system_id: int | None = None) -> QuerySet:
@@ -51,6 +54,16 @@ class FrameworkCoverage:
     framework_id: int
     name: str
     counts: dict[str, int] = field(default_factory=dict)
+    assessment_scale: str = AssessmentScale.CONFORMITY
+
+    @property
+    def is_guidance(self) -> bool:
+        return self.assessment_scale == AssessmentScale.GUIDANCE
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Result value → the framework's words ("Addressed" for a guidance framework)."""
+        return {value: result_label(value, assessment_scale=self.assessment_scale) for value in ResultStatus.values}
 
     @property
     def applicable(self) -> int:
@@ -98,8 +111,9 @@ def dashboard_coverage_get(*, organisation: Organisation, ai_system_id: int | No
     for assessment_id, result, n in rows:
         counts = totals.setdefault(framework_of[assessment_id], {})
         counts[result] = counts.get(result, 0) + n
-    names = {f.pk: f"{f.ref_id} ({f.edition})" for f in Framework.objects.filter(pk__in=list(totals))}
-    return [FrameworkCoverage(framework_id, names[framework_id], counts)
+    frameworks = {f.pk: f for f in Framework.objects.filter(pk__in=list(totals))}
+    names = {pk: f"{f.ref_id} ({f.edition})" for pk, f in frameworks.items()}
+    return [FrameworkCoverage(framework_id, names[framework_id], counts, frameworks[framework_id].assessment_scale)
             for framework_id, counts in sorted(totals.items(), key=lambda item: names[item[0]])]
 
 
@@ -112,8 +126,22 @@ class HeatMap:
     page: int
     has_next: bool
 
-    def rows(self) -> list[tuple[Requirement, list[tuple[str, AISystem]]]]:
-        return [(r, [(self.cells.get((r.pk, s.pk), ""), s) for s in self.systems]) for r in self.requirements]
+    @property
+    def assessment_scale(self) -> str:
+        return self.framework.assessment_scale if self.framework else AssessmentScale.CONFORMITY
+
+    def _cell(self, requirement: Requirement, system: AISystem) -> tuple[str, str, AISystem]:
+        value = self.cells.get((requirement.pk, system.pk), "")
+        return value, result_label(value, assessment_scale=self.assessment_scale) if value else "", system
+
+    def rows(self) -> list[tuple[Requirement, list[tuple[str, str, AISystem]]]]:
+        """Per requirement: (result value, its words on the framework's scale, system) for each system."""
+        return [(r, [self._cell(r, s) for s in self.systems]) for r in self.requirements]
+
+    @property
+    def legend(self) -> list[tuple[str, str]]:
+        """(result value, words) in the heat map's order, on the framework's scale."""
+        return [(value, result_label(value, assessment_scale=self.assessment_scale)) for value in HEATMAP_LEGEND_ORDER]
 
 
 def dashboard_heatmap_get(*, organisation: Organisation, framework_id: int | None, page: int = 1,

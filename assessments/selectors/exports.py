@@ -25,7 +25,7 @@ def soa_rows(assessment: Assessment) -> list[tuple[Any, ...]]:
                                                  "inferred_from__requirement__framework", "inference_confirmed_by")
                .order_by("requirement__order"))
     return [(r.requirement.ref_id, r.requirement.urn, r.requirement.title, "yes" if r.applicable else "no",
-             r.applicability_justification, r.get_result_display(),
+             r.applicability_justification, r.result_label,
              str(r.inferred_via) if r.is_inferred and r.inferred_via else "", inferred_from_text(r), r.rationale)
             for r in results]
 

@@ -70,7 +70,7 @@ def lock_blockers(assessment: Assessment) -> list[LockBlocker]:
         elif (result.result in CLAIMS_OF_COMPLIANCE and not result.rationale.strip()
               and not result.evidence_versions.all()):
             blockers.append(LockBlocker(result.pk, result.requirement.ref_id,
-                                        f"{result.get_result_display().lower()} without evidence or rationale"))
+                                        f"{result.result_label.lower()} without evidence or rationale"))
     return blockers
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from django.db import models, transaction
 from django.utils import timezone
 
-from assessments.models import Assessment, AssessmentStatus, RequirementResult, ResultStatus
+from assessments.models import Assessment, AssessmentStatus, RequirementResult, ResultStatus, result_label
 from assessments.services.common import Actor, AssessmentLockedError, ConflictError, actor_assert_may
 from governance.audit import audit_event_record
 from governance.models import Crosswalk, Relationship, Requirement
@@ -50,7 +50,8 @@ def inferred_from_text(result: RequirementResult) -> str:
     else:
         parts.append("a result that no longer exists")
     if source is not None:
-        parts.append(f"({source.get_result_display()})")
+        scale = source.requirement.framework.assessment_scale
+        parts.append(f"({result_label(source.result, assessment_scale=scale)})")
     if crosswalk is not None:
         parts.append(f"via crosswalk ({_relationship_towards(crosswalk, result.requirement_id)})")
     text = " ".join(parts)

@@ -13,7 +13,8 @@ from assessments.models import Assessment, RequirementResult
 from assessments.services.inference import inferred_from_text
 
 # /2: everything the audit report states (profile, findings, risks, actions, robustness, manifest, who
-# prepared and approved), so that a Final report renders from the snapshot alone.
+# prepared and approved), so that a Final report renders from the snapshot alone; the SoA with titles and
+# implementation status, each robustness record's threat models and run environment, the training card.
 SNAPSHOT_SCHEMA = "anchorage.assessment-snapshot/2"
 
 
@@ -30,7 +31,7 @@ def _result_row(result: RequirementResult) -> dict[str, Any]:
         "requirement": {"urn": result.requirement.urn, "ref_id": result.requirement.ref_id,
                         "title": result.requirement.title},
         "applicable": result.applicable, "applicability_justification": result.applicability_justification,
-        "result": result.result, "result_label": result.get_result_display(), "rationale": result.rationale,
+        "result": result.result, "result_label": result.result_label, "rationale": result.rationale,
         "not_assessed_reason": result.not_assessed_reason, "needs_review": result.needs_review,
         "inferred": result.is_inferred, "inferred_via": result.inferred_via_id,
         "inferred_from_text": inferred_from_text(result),
@@ -47,7 +48,7 @@ def assessment_snapshot_build(*, assessment: Assessment, locked_at: datetime | N
                               locked_by: AbstractBaseUser | None = None) -> dict[str, Any]:
     """Plain JSON-safe data; evidence versions are referenced by SHA-256 so the snapshot pins them."""
     from assessments.selectors.exports import manifest_entries, manifest_sha256
-    from assessments.selectors.report_facts import profile_facts, robustness_facts, work_facts
+    from assessments.selectors.report_facts import profile_facts, robustness_facts, soa_facts, work_facts
     from assessments.selectors.signoff import prepared_by
 
     results = (assessment.results.select_related("requirement", "inferred_from__requirement__framework",
@@ -63,7 +64,8 @@ def assessment_snapshot_build(*, assessment: Assessment, locked_at: datetime | N
             "ai_system": assessment.ai_system.name if assessment.ai_system else None,
             "model_version": assessment.model_version.version if assessment.model_version else None,
             "framework": {"urn": framework.urn, "name": framework.name, "edition": framework.edition,
-                          "ref_id": framework.ref_id, "publisher": framework.publisher},
+                          "ref_id": framework.ref_id, "publisher": framework.publisher,
+                          "assessment_scale": framework.assessment_scale},
             "scope_notes": assessment.scope_notes, "prepared_by": prepared_by(assessment),
             "period_start": assessment.period_start, "period_end": assessment.period_end,
             "assessors": [u.get_username() for u in assessment.assessors.all()],
@@ -73,7 +75,7 @@ def assessment_snapshot_build(*, assessment: Assessment, locked_at: datetime | N
             "locked_by": locked_by.get_username() if locked_by else None, "locked_at": locked_at,
         },
         **profile_facts(assessment),
-        "statement_of_applicability": assessment.soa_snapshot,
+        "statement_of_applicability": soa_facts(assessment),
         "results": [_result_row(result) for result in results],
         **work_facts(assessment),
         "robustness": robustness_facts(assessment),

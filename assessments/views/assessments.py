@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from assessments.forms import AssessmentForm, ResultForm
-from assessments.models import Assessment, RequirementResult, ResultStatus
+from assessments.models import Assessment, RequirementResult, ResultStatus, result_label
 from assessments.selectors import exports
 from assessments.selectors.dashboard import current_results, results_filter
 from assessments.selectors.signoff import approval_refusal, lock_blockers
@@ -76,7 +76,9 @@ class AssessmentDetailView(OrganisationView):
         results = (assessment.results.select_related("requirement", "inferred_via__source", "inferred_via__target",
                                                       "inferred_from__requirement__framework", "inference_confirmed_by")
                    .prefetch_related("controls", "evidence_versions").order_by("requirement__order"))
-        counts = {status.label: sum(1 for r in results if r.result == status.value) for status in ResultStatus}
+        scale = assessment.assessment_scale
+        counts = {result_label(status.value, assessment_scale=scale):
+                  sum(1 for r in results if r.result == status.value) for status in ResultStatus}
         return render(request, "assessments/assessment_detail.html", {
             "assessment": assessment, "results": results, "counts": counts, **signoff_state(assessment, request.user),
             "reports": assessment.reports.all()[:10], "editable": assessment.status in ("draft", "in_review")})
@@ -117,20 +119,24 @@ class ResultEditView(OrganisationView):
     required_actions = {"GET": Action.EDIT_ASSESSMENTS, "POST": Action.EDIT_ASSESSMENTS}
 
     def _result(self, pk: int) -> RequirementResult:
-        return self.organisation_object(RequirementResult.objects.select_related("assessment", "requirement"), pk=pk)
+        return self.organisation_object(
+            RequirementResult.objects.select_related("assessment__framework", "requirement"), pk=pk)
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         result = self._result(pk)
-        form = ResultForm(organisation=self.access.organisation, initial={
+        initial = {
             "result": result.result, "rationale": result.rationale, "applicable": result.applicable,
             "not_assessed_reason": result.not_assessed_reason,
             "applicability_justification": result.applicability_justification,
-            "controls": list(result.controls.all()), "evidence_versions": list(result.evidence_versions.all())})
+            "controls": list(result.controls.all()), "evidence_versions": list(result.evidence_versions.all())}
+        form = ResultForm(organisation=self.access.organisation, initial=initial,
+                          assessment_scale=result.assessment.assessment_scale)
         return self._render(result, form)
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         result = self._result(pk)
-        form = ResultForm(request.POST, organisation=self.access.organisation)
+        form = ResultForm(request.POST, organisation=self.access.organisation,
+                          assessment_scale=result.assessment.assessment_scale)
         if not form.is_valid():
             return self._render(result, form)
         data = form.cleaned_data

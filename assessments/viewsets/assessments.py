@@ -145,7 +145,8 @@ class AssessmentViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retri
 class RequirementResultViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Per-requirement results; editing one proposes inferred results on mapped requirements."""
 
-    queryset = (RequirementResult.objects.select_related("requirement", "inferred_via__source", "inferred_via__target",
+    queryset = (RequirementResult.objects.select_related("requirement", "assessment__framework",
+                                                         "inferred_via__source", "inferred_via__target",
                                                          "inferred_from__requirement__framework",
                                                          "inference_confirmed_by")
                 .prefetch_related("controls", "evidence_versions").order_by("assessment_id", "requirement__order"))

@@ -47,7 +47,7 @@ class FrameworkSerializer(serializers.ModelSerializer):
     class Meta:
         model = Framework
         fields = ["id", "urn", "slug", "ref_id", "name", "edition", "publisher", "published", "source", "licence",
-                  "text_policy", "notes", "checksum", "loaded_at"]
+                  "text_policy", "assessment_scale", "notes", "checksum", "loaded_at"]
 
 
 class RequirementSerializer(serializers.ModelSerializer):

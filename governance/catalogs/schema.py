@@ -50,6 +50,9 @@ KINDS = frozenset(
     }
 )
 TEXT_POLICIES = frozenset({"full", "paraphrase", "ids_and_titles"})
+# How results against the framework are worded: "conformity" (requirements: compliant / non-compliant) or
+# "guidance" (a "should" standard such as ISO/IEC 23894: addressed / partly addressed / not addressed).
+ASSESSMENT_SCALES = frozenset({"conformity", "guidance"})
 TEXT_STATUSES = frozenset({"official", "paraphrase", "unofficial-correction", "not-available"})
 # OLIR-style relationship of the *source* requirement to the *target* requirement:
 #   equal      — both ask for the same thing;
@@ -82,7 +85,7 @@ _FRAMEWORK_REQUIRED = (
     "licence",
     "text_policy",
 )
-_FRAMEWORK_OPTIONAL = ("notes",)
+_FRAMEWORK_OPTIONAL = ("notes", "assessment_scale")
 _REQUIREMENT_REQUIRED = (
     "urn",
     "ref_id",
@@ -131,6 +134,7 @@ class Framework:
     licence: str
     text_policy: str
     notes: str | None = None
+    assessment_scale: str = "conformity"
 
 
 @dataclass(frozen=True)
@@ -338,6 +342,8 @@ def _parse_framework(obj: Any, path: Path) -> tuple[Framework, str]:
         licence=values["licence"],
         text_policy=_choice(obj["text_policy"], "text_policy", TEXT_POLICIES, path, where),
         notes=_str(obj.get("notes"), "notes", path, where, nullable=True),
+        assessment_scale=_choice(obj.get("assessment_scale", "conformity"), "assessment_scale", ASSESSMENT_SCALES,
+                                 path, where),
     )
     return framework, f"urn:anchorage:req:{slug}:{token}:"
 

@@ -2,7 +2,15 @@
 
 from governance.models.applicability import ApplicabilityDecision
 from governance.models.audit import AuditAction, AuditEvent
-from governance.models.catalog import Crosswalk, Framework, Relationship, Requirement, TextPolicy, TextStatus
+from governance.models.catalog import (
+    AssessmentScale,
+    Crosswalk,
+    Framework,
+    Relationship,
+    Requirement,
+    TextPolicy,
+    TextStatus,
+)
 from governance.models.controls import Control, ControlStatus, ControlType
 from governance.models.registry import (
     AISystem,
@@ -21,7 +29,8 @@ from governance.models.risks import Risk, RiskSource, RiskStatus, RiskTreatment,
 from governance.models.tenancy import Membership, Organisation, Role, TenantModel
 
 __all__ = [
-    "AISystem", "ApplicabilityDecision", "AuditAction", "AuditEvent", "ClassificationResult", "Control",
+    "AISystem", "ApplicabilityDecision", "AssessmentScale", "AuditAction", "AuditEvent", "ClassificationResult",
+    "Control",
     "ControlStatus", "ControlType", "Crosswalk", "Dataset", "EUAIActClassification", "Framework", "HumanOversight",
     "LifecycleStage", "LossTermKind", "Membership", "ModelVersion", "OperatorRole", "Organisation", "Relationship",
     "Requirement", "Risk", "RiskSource", "RiskStatus", "RiskTreatment", "Role", "TenantModel", "TextPolicy",

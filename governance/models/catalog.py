@@ -22,6 +22,13 @@ class TextStatus(models.TextChoices):
     NOT_AVAILABLE = "not-available", "Text not available"
 
 
+class AssessmentScale(models.TextChoices):
+    """How results are worded: a "should" standard is addressed, never complied with."""
+
+    CONFORMITY = "conformity", "Conformity (compliant / partially compliant / non-compliant)"
+    GUIDANCE = "guidance", "Guidance (addressed / partly addressed / not addressed)"
+
+
 class Framework(models.Model):
     urn = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=80)
@@ -33,6 +40,8 @@ class Framework(models.Model):
     source = models.TextField(blank=True)
     licence = models.TextField(blank=True)
     text_policy = models.CharField(max_length=20, choices=TextPolicy.choices)
+    assessment_scale = models.CharField(max_length=20, choices=AssessmentScale.choices,
+                                        default=AssessmentScale.CONFORMITY)
     notes = models.TextField(blank=True)
     checksum = models.CharField(max_length=64, help_text="SHA-256 of the catalog file's bytes.")
     loaded_at = models.DateTimeField()
@@ -42,6 +51,10 @@ class Framework(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ref_id} ({self.edition})"
+
+    @property
+    def is_guidance(self) -> bool:
+        return self.assessment_scale == AssessmentScale.GUIDANCE
 
 
 class Requirement(models.Model):

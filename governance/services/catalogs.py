@@ -17,7 +17,7 @@ from governance.catalogs import schema
 from governance.models.catalog import Crosswalk, Framework, Requirement
 
 _FRAMEWORK_FIELDS = ("slug", "ref_id", "name", "edition", "publisher", "published", "source", "licence",
-                     "text_policy")
+                     "text_policy", "assessment_scale")
 _REQUIREMENT_FIELDS = ("ref_id", "kind", "text_status", "assessable", "applies_from", "order", "depth")
 _REQUIREMENT_TEXT_FIELDS = ("title", "text", "applies_from_source", "notes")
 

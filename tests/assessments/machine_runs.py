@@ -18,13 +18,13 @@ from robustness.services.publishing import evaluation_finish
 from tests.assessments.factories import ENGINE_RECORD
 
 
-def run_published(system: AISystem, model_version: ModelVersion, record: dict[str, Any] | None = None
-                  ) -> tuple[EvaluationRun, Evidence, EvidenceVersion]:
+def run_published(system: AISystem, model_version: ModelVersion, record: dict[str, Any] | None = None,
+                  provenance: dict[str, Any] | None = None) -> tuple[EvaluationRun, Evidence, EvidenceVersion]:
     run = EvaluationRun.objects.create(organisation=system.organisation, ai_system=system,
                                        model_version=model_version, config={"attacks": ["screen-pgd10"]})
     claim = run_claim(model=EvaluationRun, pk=run.pk)
     assert claim is not None
-    evaluation_finish(claim=claim, run=run, record=copy.deepcopy(record or ENGINE_RECORD), provenance={},
+    evaluation_finish(claim=claim, run=run, record=copy.deepcopy(record or ENGINE_RECORD), provenance=provenance or {},
                       examples=[], files=[])
     run.refresh_from_db()
     version = EvidenceVersion.objects.get(pk=run.result["evidence_version_id"])

@@ -188,7 +188,7 @@ def test_iso42001_annex_a(catalogs):
         "A.2": 3, "A.3": 2, "A.4": 5, "A.5": 4, "A.6": 9, "A.7": 5, "A.8": 4, "A.9": 3, "A.10": 3,
     }  # fmt: skip
     assert all(c.assessable and c.title and c.text_status == "paraphrase" for c in controls)
-    assert iso.get("A.6.2.4").title == "Verification and validation"
+    assert iso.get("A.6.2.4").title == "AI system verification and validation"
     assert iso.framework.text_policy == "paraphrase"
     assert len(iso.assessable()) == 32 + 38
 
