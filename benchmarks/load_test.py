@@ -79,7 +79,7 @@ for index in range(20):
     if AISystem.objects.filter(organisation=demo, name=name).exists():
         continue
     system = services.ai_system_create(organisation=demo, actor=officer, data={
-        "name": name, "intended_purpose": "Load-test system.", "operator_role": "provider",
+        "name": name, "intended_purpose": "Load-test system.", "operator_roles": ["provider"],
         "lifecycle_stage": "deployment", "human_oversight": "human_on_the_loop", "review_frequency_days": 90})
     services.control_create(organisation=demo, actor=officer, data={
         "ref_id": f"L-{index}", "name": f"Load control {index}", "control_type": "technical",

@@ -78,15 +78,16 @@ class RequirementAdmin(ReadOnlyAdmin):
 
 @admin.register(Crosswalk)
 class CrosswalkAdmin(ReadOnlyAdmin):
-    list_display = ["source", "relationship", "target", "theme"]
-    list_filter = ["relationship", "theme", "source__framework", "target__framework"]
+    list_display = ["source", "relationship", "target", "theme", "is_own_mapping", "citation"]
+    list_filter = ["relationship", "theme", "is_own_mapping", "source_document", "source__framework",
+                   "target__framework"]
     list_select_related = ["source", "target"]
 
 
 @admin.register(AISystem)
 class AISystemAdmin(ReadOnlyAdmin):
-    list_display = ["name", "organisation", "operator_role", "lifecycle_stage", "updated_at"]
-    list_filter = ["organisation", "operator_role", "lifecycle_stage"]
+    list_display = ["name", "organisation", "operator_roles", "lifecycle_stage", "updated_at"]
+    list_filter = ["organisation", "lifecycle_stage"]
 
 
 @admin.register(ModelVersion)

@@ -119,6 +119,34 @@ DATES: dict[str, ApplicationDate] = {
 }
 
 
+OPERATOR_ROLES: dict[str, str] = {
+    "provider": "Provider (develops it, or has it developed, and places it on the market or puts it into service "
+                "under its own name: Art 3(3))",
+    "deployer": "Deployer (uses it under its authority: Art 3(4))",
+    "importer": "Importer (places on the Union market a system bearing a third-country provider's name: Art 3(6))",
+    "distributor": "Distributor (makes it available on the Union market, other than provider or importer: Art 3(7))",
+    "product_manufacturer": "Product manufacturer (places it on the market with its product under its own name: "
+                            "Art 25(3))",
+}
+
+# What each question asks, for the list of missing answers of an incomplete classification.
+QUESTIONS: dict[str, str] = {
+    "operator_roles": "the organisation's role(s): provider, deployer, importer, distributor",
+    "prohibited_practices": "Art 5 prohibited practices (or 'none')",
+    "annex_i_product": "Annex I product or safety component (yes/no)",
+    "annex_i_third_party_assessment": "third-party conformity assessment of the Annex I product (yes/no)",
+    "annex_i_section_b": "Annex I Section B product, Art 2(2) (yes/no)",
+    "annex_iii_points": "Annex III use cases (or 'none')",
+    "profiling": "profiling of natural persons (yes/no)",
+    "derogation_conditions": "Art 6(3) derogation conditions (or 'none')",
+    "transparency_obligations": "Art 50 transparency cases (or 'none')",
+    "public_service_deployer": "deployer is a body governed by public law or provides public services, Art 27(1) "
+                               "(yes/no)",
+    "general_purpose_model_provider": "the organisation provides a general-purpose AI model (yes/no)",
+    "systemic_risk": "systemic-risk presumption, Art 51: > 10^25 FLOPs or designated by the Commission (yes/no)",
+}
+
+
 @dataclass(frozen=True)
 class Classification:
     result: str  # a `ClassificationResult` value
@@ -127,11 +155,17 @@ class Classification:
     annex_iii_points: tuple[str, ...] = ()
     transparency_obligations: tuple[str, ...] = ()
     general_purpose_model: bool = False
+    general_purpose_model_provider: bool = False
+    systemic_risk: bool = False
+    annex_i_section_b: bool = False
+    operator_roles: tuple[str, ...] = ()
+    missing_answers: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
 
     @property
-    def application(self) -> ApplicationDate:
-        return DATES[self.result]
+    def application(self) -> ApplicationDate | None:
+        """None for an incomplete classification: nothing is decided, so no date either."""
+        return DATES.get(self.result)
 
 
 def _chosen(answers: Mapping[str, Any], key: str, allowed: Mapping[str, str]) -> tuple[str, ...]:
@@ -142,27 +176,82 @@ def _chosen(answers: Mapping[str, Any], key: str, allowed: Mapping[str, str]) ->
     return tuple(ref for ref in allowed if ref in values)  # in the Act's order
 
 
+def _unanswered(answers: Mapping[str, Any], key: str) -> bool:
+    """A question is answered by a value: [] means "none of these", False means "no"; absent or None is blank."""
+    return answers.get(key) is None
+
+
+def missing_answers(answers: Mapping[str, Any]) -> tuple[str, ...]:
+    """The questions still needed on the path the answers take through the Act; () when it can be decided."""
+    if answers.get("prohibited_practices"):
+        return ()  # a prohibited practice is decisive whoever the operator is
+    needed = ["prohibited_practices", "operator_roles", "annex_i_product", "transparency_obligations",
+              "general_purpose_model_provider"]
+    if answers.get("annex_i_product"):
+        needed.append("annex_i_third_party_assessment")
+        if answers.get("annex_i_third_party_assessment"):
+            needed.append("annex_i_section_b")
+    annex_i_high_risk = bool(answers.get("annex_i_product") and answers.get("annex_i_third_party_assessment"))
+    points = answers.get("annex_iii_points") or []
+    if not annex_i_high_risk:
+        needed.append("annex_iii_points")
+        if points:
+            needed.append("profiling")
+            if answers.get("profiling") is False:
+                needed.append("derogation_conditions")
+            if "deployer" in (answers.get("operator_roles") or []) and _beyond_critical_infrastructure(points):
+                needed.append("public_service_deployer")
+    if answers.get("general_purpose_model_provider"):
+        needed.append("systemic_risk")
+    return tuple(key for key in QUESTIONS if key in needed and _unanswered_or_empty(answers, key))
+
+
+def _unanswered_or_empty(answers: Mapping[str, Any], key: str) -> bool:
+    if key == "operator_roles":  # at least one role: "none" is no answer here
+        return not answers.get(key)
+    return _unanswered(answers, key)
+
+
+def _beyond_critical_infrastructure(points: Any) -> bool:
+    """Art 27(1) excludes Annex III point 2 (critical infrastructure) from the impact assessment."""
+    return any(not str(point).startswith("Annex III 2(") for point in points)
+
+
 def classify(answers: Mapping[str, Any]) -> Classification:
     """Apply the Act in its own order; the first provision that catches the system decides.
 
-    `answers`: prohibited_practices, annex_iii_points, derogation_conditions,
-    transparency_obligations (lists of the ids above); annex_i_product, annex_i_third_party_assessment,
-    profiling, general_purpose_model (booleans); derogation_assessment (text).
+    `answers`: operator_roles, prohibited_practices, annex_iii_points, derogation_conditions,
+    transparency_obligations (lists of the ids above; [] = none); annex_i_product,
+    annex_i_third_party_assessment, annex_i_section_b, profiling, public_service_deployer,
+    general_purpose_model, general_purpose_model_provider, systemic_risk (booleans);
+    derogation_assessment (text). A blank answer (absent or None) is not a "no": when the path
+    needs it, the result is "incomplete" and names the missing answers.
     """
+    roles = _chosen(answers, "operator_roles", OPERATOR_ROLES)
     prohibited = _chosen(answers, "prohibited_practices", PROHIBITED_PRACTICES)
     points = _chosen(answers, "annex_iii_points", ANNEX_III_POINTS)
     conditions = _chosen(answers, "derogation_conditions", DEROGATION_CONDITIONS)
     transparency = _chosen(answers, "transparency_obligations", TRANSPARENCY_OBLIGATIONS)
+    model_provider = bool(answers.get("general_purpose_model_provider"))
+    annex_i_high_risk = bool(answers.get("annex_i_product") and answers.get("annex_i_third_party_assessment"))
     common = {"prohibited_practices": prohibited, "annex_iii_points": points,
-              "transparency_obligations": transparency,
-              "general_purpose_model": bool(answers.get("general_purpose_model"))}
-    notes = _notes(transparency, common["general_purpose_model"])
+              "transparency_obligations": transparency, "operator_roles": roles,
+              "general_purpose_model": bool(answers.get("general_purpose_model")),
+              "general_purpose_model_provider": model_provider,
+              "systemic_risk": model_provider and bool(answers.get("systemic_risk")),
+              "annex_i_section_b": annex_i_high_risk and bool(answers.get("annex_i_section_b"))}
+    missing = missing_answers(answers)
+    if missing:
+        return Classification("incomplete", "Incomplete: the classification cannot be decided until these are "
+                              "answered: " + "; ".join(QUESTIONS[key] for key in missing) + ".",
+                              missing_answers=missing, **common)
+    notes = _notes(transparency, common)
     if prohibited:
         return Classification("prohibited", f"Prohibited under {', '.join(prohibited)}: "
                               + "; ".join(PROHIBITED_PRACTICES[ref] for ref in prohibited)
                               + ". It may not be placed on the market, put into service or used in the Union.",
                               notes=notes, **common)
-    if answers.get("annex_i_product") and answers.get("annex_i_third_party_assessment"):
+    if annex_i_high_risk:
         return Classification("high_risk_annex_i", "High-risk under Art 6(1): a safety component of (or itself) a "
                               "product covered by Annex I Union harmonisation legislation that must undergo "
                               "third-party conformity assessment.", notes=notes, **common)
@@ -197,11 +286,21 @@ def _annex_iii(points: tuple[str, ...], conditions: tuple[str, ...], answers: Ma
                           notes=notes, **common)
 
 
-def _notes(transparency: tuple[str, ...], general_purpose_model: bool) -> tuple[str, ...]:
+def _notes(transparency: tuple[str, ...], common: Mapping[str, Any]) -> tuple[str, ...]:
     notes: list[str] = []
     if transparency:
         notes.append("Art 50 transparency obligations also apply: " + ", ".join(transparency) + ".")
-    if general_purpose_model:
+    if common["annex_i_section_b"]:
+        notes.append("Annex I Section B product (Art 2(2)): of this Regulation only Art 6(1), Arts 102-109 and Art 112 "
+                     "apply; the high-risk requirements reach the product through its type-approval or sectoral "
+                     "act (Art 57 only as far as they are integrated there).")
+    if common["general_purpose_model_provider"]:
+        notes.append("The organisation provides a general-purpose AI model: Art 53 obligations apply from 2 August "
+                     "2025 (Art 113(b); models placed on the market earlier: 2 August 2027, Art 111(3))."
+                     + (" Systemic risk (Art 51(1), presumed under Art 51(2) above 10^25 FLOPs of training compute, "
+                        "or designated by the Commission): notify the Commission (Art 52) and meet Art 55 as well."
+                        if common["systemic_risk"] else ""))
+    elif common["general_purpose_model"]:
         notes.append("Built on a general-purpose AI model: Chapter V (Arts 53-55) obligations of the model's "
                      "provider apply from 2 August 2025 (Art 113(b)).")
     return tuple(notes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from governance.access import AccessContext
 from governance.models.applicability import ApplicabilityDecision
@@ -16,6 +16,7 @@ from governance.models.registry import (
     AISystem,
     ClassificationResult,
     Dataset,
+    EUAIActClassification,
     ModelVersion,
     TrainingObjectiveCard,
 )
@@ -92,10 +93,40 @@ def requirement_crosswalks(requirement: Requirement) -> QuerySet[Crosswalk]:
         .select_related("source__framework", "target__framework")
 
 
+@dataclass(frozen=True)
+class CrosswalkSourceCount:
+    """How many of a framework's crosswalk rows come from one published crosswalk, or are our own."""
+
+    is_own_mapping: bool
+    document: str  # "" for own mappings
+    publisher: str
+    version: str
+    url: str
+    rows: int
+
+
+def framework_crosswalk_sources(framework: Framework) -> list[CrosswalkSourceCount]:
+    fields = ("is_own_mapping", "source_document", "source_publisher", "source_version", "source_url")
+    counts = (Crosswalk.objects.filter(Q(source__framework=framework) | Q(target__framework=framework))
+              .values(*fields).annotate(rows=Count("pk")).order_by("is_own_mapping", "source_document"))
+    return [CrosswalkSourceCount(is_own_mapping=c["is_own_mapping"], document=c["source_document"],
+                                 publisher=c["source_publisher"], version=c["source_version"], url=c["source_url"],
+                                 rows=c["rows"]) for c in counts]
+
+
 def requirements_applicable_to(ai_system: AISystem) -> QuerySet[Requirement]:
     """The requirements the system's Statement of Applicability says apply (decided or proposed)."""
     decided = ApplicabilityDecision.objects.filter(ai_system=ai_system, applicable=True).values("requirement_id")
     return Requirement.objects.filter(pk__in=decided).select_related("framework").order_by("framework_id", "order")
+
+
+def classifications_incomplete(organisation: Organisation, *,
+                               ai_system_id: int | None = None) -> QuerySet[EUAIActClassification]:
+    """EU AI Act classifications still missing answers: no result, no date, no SoA proposal yet."""
+    rows = EUAIActClassification.objects.filter(organisation=organisation, result=ClassificationResult.INCOMPLETE)
+    if ai_system_id is not None:
+        rows = rows.filter(ai_system_id=ai_system_id)
+    return rows.select_related("ai_system").order_by("ai_system__name")
 
 
 def model_versions_missing_robustness_term(organisation: Organisation, *,

@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 
 from assessments.models import Report, ResultStatus, result_label
 from assessments.reporting.charts import accuracy_vs_epsilon_svg, robustness_over_versions_svg
+from assessments.reporting.sources import classification_for_report, secondary_source_note
 from assessments.selectors.report_facts import robustness_summary_from_facts
 from assessments.selectors.signoff import attestations_of_assessment
 from assessments.services.snapshot import assessment_snapshot_build
@@ -116,11 +117,15 @@ def report_context_build(*, report: Report) -> dict[str, Any]:
     scale = _assessment_scale(report, facts)
     rag, verdict = _verdict(counts, findings, assessment_scale=scale)
     generated_at = timezone.now()
+    source_note = secondary_source_note(framework_urn=(details["framework"] or {}).get("urn") or "",
+                                        classified=bool(facts.get("classification")))
+    classification = facts.get("classification")
     return {
         "report": report, "facts": facts, "assessment": details, "framework": details["framework"],
         "organisation": facts.get("organisation") or {"name": details.get("organisation")},
         "ai_system": facts.get("ai_system"), "model_version": facts.get("model_version"),
-        "classification": facts.get("classification"),
+        "classification": classification_for_report(classification) if source_note else classification,
+        "source_note": source_note,
         "snapshot_sha256": "" if report.is_draft else report.assessment.snapshot_sha256,
         "generated_at": generated_at, "generator": GENERATOR, "template_version": TEMPLATE_VERSION,
         "is_draft": report.is_draft, "report_status": report_status_line(report, facts), "rag": rag,

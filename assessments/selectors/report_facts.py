@@ -43,7 +43,7 @@ def profile_facts(assessment: Assessment) -> dict[str, Any]:
         return facts
     facts["ai_system"] = {
         "name": system.name, "intended_purpose": system.intended_purpose,
-        "operator_role": system.get_operator_role_display(), "lifecycle_stage": system.get_lifecycle_stage_display(),
+        "operator_roles": system.operator_roles_display, "lifecycle_stage": system.get_lifecycle_stage_display(),
         "deployment_context": system.deployment_context, "affected_persons": system.affected_persons,
         "human_oversight": system.get_human_oversight_display(),
         "human_oversight_description": system.human_oversight_description,
@@ -54,6 +54,7 @@ def profile_facts(assessment: Assessment) -> dict[str, Any]:
             "result": classification.get_result_display(), "annex_iii_points": list(classification.annex_iii_points),
             "rationale": classification.rationale, "application_date": classification.application_date,
             "application_date_source": classification.application_date_source,
+            "missing_answers": list(classification.missing_answers),
         }
     return facts
 

@@ -36,8 +36,10 @@ _INVERSE = {Relationship.SUBSET: Relationship.SUPERSET, Relationship.SUPERSET: R
 def inferred_from_text(result: RequirementResult) -> str:
     """One sentence on where an inferred result came from; "" for a result a person recorded directly.
 
-    "Inferred from NIST AI RMF MEASURE 2.7 (Non-compliant) via crosswalk (intersects); not yet confirmed".
-    The relationship is read from the source requirement towards this one.
+    "Inferred from NIST AI RMF MEASURE 2.5 (Non-compliant) via crosswalk (intersects; Microsoft's AI RMF ↔
+    ISO/IEC 42001 crosswalk, row MEASURE 2.5 → B.6.2.4); not yet confirmed".
+    The relationship is read from the source requirement towards this one; the crosswalk's `citation`
+    follows it when the row has one.
     """
     if not result.is_inferred:
         return ""
@@ -53,7 +55,10 @@ def inferred_from_text(result: RequirementResult) -> str:
         scale = source.requirement.framework.assessment_scale
         parts.append(f"({result_label(source.result, assessment_scale=scale)})")
     if crosswalk is not None:
-        parts.append(f"via crosswalk ({_relationship_towards(crosswalk, result.requirement_id)})")
+        # The crosswalk's short source ("Microsoft's AI RMF ↔ ISO/IEC 42001 crosswalk, row MEASURE 2.1") rides in
+        # the same parentheses, so the sentence keeps its shape.
+        cited = f"; {crosswalk.citation}" if crosswalk.citation else ""
+        parts.append(f"via crosswalk ({_relationship_towards(crosswalk, result.requirement_id)}{cited})")
     text = " ".join(parts)
     confirmer = result.inference_confirmed_by
     if result.inference_confirmed_at is None:

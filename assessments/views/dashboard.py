@@ -13,6 +13,7 @@ from assessments.reporting.charts import robustness_over_versions_svg
 from assessments.selectors.dashboard import dashboard_get
 from assessments.views.base import OrganisationView
 from governance.models import AISystem
+from governance.selectors import classifications_incomplete
 
 
 def _int(value: str | None) -> int | None:
@@ -33,7 +34,9 @@ class DashboardView(OrganisationView):
                                   framework_id=_int(request.GET.get("framework")),
                                   heatmap_page=_int(request.GET.get("heatmap_page")) or 1)
         context: dict[str, Any] = {"dashboard": dashboard, "today": timezone.localdate(),
-                                   "scope_query": f"&ai_system={ai_system.pk}" if ai_system else ""}
+                                   "scope_query": f"&ai_system={ai_system.pk}" if ai_system else "",
+                                   "incomplete_classifications": classifications_incomplete(
+                                       organisation, ai_system_id=system_id)}
         by_system: dict[int | None, list] = {}
         for summary in dashboard.robustness:
             by_system.setdefault(summary.ai_system_id, []).append(summary)

@@ -6,7 +6,13 @@ from typing import Any
 
 from rest_framework import serializers
 
-from governance.eu_ai_act import ANNEX_III_POINTS, DEROGATION_CONDITIONS, PROHIBITED_PRACTICES, TRANSPARENCY_OBLIGATIONS
+from governance.eu_ai_act import (
+    ANNEX_III_POINTS,
+    DEROGATION_CONDITIONS,
+    OPERATOR_ROLES,
+    PROHIBITED_PRACTICES,
+    TRANSPARENCY_OBLIGATIONS,
+)
 from governance.models import (
     AISystem,
     ApplicabilityDecision,
@@ -18,6 +24,7 @@ from governance.models import (
     Framework,
     Membership,
     ModelVersion,
+    OperatorRole,
     Requirement,
     Risk,
     Role,
@@ -66,49 +73,77 @@ class CrosswalkSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Crosswalk
-        fields = ["id", "source", "target", "relationship", "rationale", "provenance", "theme"]
+        fields = ["id", "source", "target", "relationship", "rationale", "provenance", "is_own_mapping",
+                  "source_document", "source_publisher", "source_version", "source_url", "source_locator",
+                  "reviewer", "citation", "theme"]
 
 
 class ClassificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = EUAIActClassification
-        fields = ["result", "rationale", "answers", "prohibited_practices", "annex_iii_points",
-                  "transparency_obligations", "general_purpose_model", "application_date",
-                  "application_date_source", "classified_by", "classified_at"]
+        fields = ["result", "rationale", "missing_answers", "answers", "prohibited_practices", "annex_iii_points",
+                  "transparency_obligations", "general_purpose_model", "general_purpose_model_provider",
+                  "systemic_risk", "annex_i_section_b", "application_date", "application_date_source",
+                  "classified_by", "classified_at"]
         read_only_fields = fields
 
 
-class ClassificationAnswersSerializer(serializers.Serializer):
-    """The guided questions (see `governance.eu_ai_act`): the same checks as the web form."""
+def _answer_list(choices: Any) -> serializers.MultipleChoiceField:
+    return serializers.MultipleChoiceField(choices=list(choices), required=False, allow_null=True)
 
-    prohibited_practices = serializers.MultipleChoiceField(choices=list(PROHIBITED_PRACTICES), required=False)
-    annex_i_product = serializers.BooleanField(default=False)
-    annex_i_third_party_assessment = serializers.BooleanField(default=False)
-    annex_iii_points = serializers.MultipleChoiceField(choices=list(ANNEX_III_POINTS), required=False)
-    profiling = serializers.BooleanField(default=False)
-    derogation_conditions = serializers.MultipleChoiceField(choices=list(DEROGATION_CONDITIONS), required=False)
+
+def _answer_yes_no() -> serializers.BooleanField:
+    return serializers.BooleanField(required=False, allow_null=True)
+
+
+class ClassificationAnswersSerializer(serializers.Serializer):
+    """The guided questions (see `governance.eu_ai_act`): the same checks as the web form. A question
+    left out (or null) is unanswered, not "no": [] and false are the answers "none" and "no"."""
+
+    operator_roles = _answer_list(OPERATOR_ROLES)
+    prohibited_practices = _answer_list(PROHIBITED_PRACTICES)
+    annex_i_product = _answer_yes_no()
+    annex_i_third_party_assessment = _answer_yes_no()
+    annex_i_section_b = _answer_yes_no()
+    annex_iii_points = _answer_list(ANNEX_III_POINTS)
+    profiling = _answer_yes_no()
+    public_service_deployer = _answer_yes_no()
+    derogation_conditions = _answer_list(DEROGATION_CONDITIONS)
     derogation_assessment = serializers.CharField(required=False, allow_blank=True, default="")
-    transparency_obligations = serializers.MultipleChoiceField(choices=list(TRANSPARENCY_OBLIGATIONS), required=False)
-    general_purpose_model = serializers.BooleanField(default=False)
+    transparency_obligations = _answer_list(TRANSPARENCY_OBLIGATIONS)
+    general_purpose_model = _answer_yes_no()
+    general_purpose_model_provider = _answer_yes_no()
+    systemic_risk = _answer_yes_no()
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        for key in ("prohibited_practices", "annex_iii_points", "derogation_conditions", "transparency_obligations"):
-            data[key] = sorted(data.get(key) or [])
-        if data["derogation_conditions"]:
-            if not data["annex_iii_points"]:
+        for key in ("operator_roles", "prohibited_practices", "annex_iii_points", "derogation_conditions",
+                    "transparency_obligations"):
+            if data.get(key) is not None:
+                data[key] = sorted(data[key])
+        if data.get("derogation_conditions"):
+            if not data.get("annex_iii_points"):
                 raise serializers.ValidationError({"derogation_conditions": "Only Annex III systems may claim it."})
-            if not data["profiling"] and not data["derogation_assessment"].strip():
+            if not data.get("profiling") and not data["derogation_assessment"].strip():
                 raise serializers.ValidationError({"derogation_assessment": "Art 6(4): document the assessment."})
+        if data.get("annex_i_third_party_assessment") and not data.get("annex_i_product"):
+            raise serializers.ValidationError({"annex_i_product": "Third-party assessment only matters for an "
+                                                                  "Annex I product."})
+        if data.get("systemic_risk") and not data.get("general_purpose_model_provider"):
+            raise serializers.ValidationError({"systemic_risk": "Only for a general-purpose AI model the "
+                                                                "organisation provides."})
         return data
 
 
 class AISystemSerializer(TenantScopedMixin, serializers.ModelSerializer):
     scoped_fields = {"owner": members_of}
     classification = ClassificationSerializer(read_only=True, allow_null=True)  # null: not classified yet
+    operator_roles = serializers.ListField(child=serializers.ChoiceField(choices=OperatorRole.choices),
+                                           allow_empty=False, help_text="One or more: an in-house system is "
+                                                                        "provider and deployer.")
 
     class Meta:
         model = AISystem
-        fields = ["id", "name", "intended_purpose", "owner", "business_owner", "operator_role", "lifecycle_stage",
+        fields = ["id", "name", "intended_purpose", "owner", "business_owner", "operator_roles", "lifecycle_stage",
                   "deployment_context", "affected_persons", "human_oversight", "human_oversight_description",
                   "review_frequency_days", "last_reviewed", "robustness_thresholds", "next_review", "classification",
                   "created_at", "updated_at"]

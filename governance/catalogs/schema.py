@@ -96,9 +96,19 @@ _REQUIREMENT_REQUIRED = (
     "text_status",
     "assessable",
 )
-_REQUIREMENT_OPTIONAL = ("applies_from", "applies_from_source", "notes")
-_MAPPING_REQUIRED = ("source", "target", "relationship", "rationale", "provenance")
-_MAPPING_OPTIONAL = ("theme",)
+_REQUIREMENT_OPTIONAL = ("applies_from", "applies_from_source", "notes", "fact_source")
+_MAPPING_REQUIRED = ("source", "target", "relationship", "provenance")
+_MAPPING_OPTIONAL = ("theme", "rationale")
+# A row's provenance is either a published crosswalk (a key of the file's `sources` and a locator: row or page)
+# or the product's own mapping, which then needs a rationale and a reviewer.
+_PROVENANCE_KEYS = ("document", "locator", "own", "reviewer", "note")
+_SOURCE_REQUIRED = ("title", "publisher", "version", "url", "citation")
+_SOURCE_OPTIONAL = ("notes",)
+OWN_MAPPING_CITATION = "Anchorage's own mapping"
+PROVENANCE_REQUIRED_MESSAGE = (
+    "provenance must name a source document with a locator ({document: <key of sources>, locator: <row or page>}) "
+    "or be the product's own mapping with a rationale and a reviewer ({own: true, reviewer: <name or role>})"
+)
 
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TOKEN_RE = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
@@ -154,6 +164,9 @@ class Requirement:
     applies_from: dt.date | None = None
     applies_from_source: str | None = None
     notes: str | None = None
+    # Where a fact the node states (its existence, text or date) comes from when that is a secondary source
+    # rather than the edition's own Official Journal text; the loader keeps it in the row's notes.
+    fact_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,16 +204,37 @@ class Catalog:
 
 
 @dataclass(frozen=True)
+class CrosswalkSource:
+    """A published crosswalk that rows cite (the file's ``sources`` section)."""
+
+    key: str
+    title: str
+    publisher: str
+    version: str  # version or date, as the document gives it
+    url: str
+    citation: str  # short name, e.g. "Microsoft's AI RMF ↔ ISO/IEC 42001 crosswalk"
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
 class Mapping:
     source: str  # requirement URN
     target: str  # requirement URN
     relationship: str
-    rationale: str
-    provenance: str
+    rationale: str  # "" only for a row taken from a source document
+    provenance: str  # one line: the document, version and locator, or "Anchorage's own mapping; reviewer: …"
     source_framework: str  # framework URN
     target_framework: str  # framework URN
     order: int  # 0-based position in the file
     theme: str | None = None
+    is_own_mapping: bool = False
+    source_document: str = ""  # title of the cited crosswalk
+    source_publisher: str = ""
+    source_version: str = ""
+    source_url: str = ""
+    source_locator: str = ""  # row or page in the cited crosswalk
+    reviewer: str = ""  # who stands behind an own mapping
+    citation: str = ""  # short form for inline text: "<document's short name>, <locator>"
 
 
 # --------------------------------------------------------------------------- YAML
@@ -429,6 +463,7 @@ def load_catalog(path: str | Path) -> Catalog:
                 f"text_status 'official' is not allowed under text_policy {policy!r}", path=path, where=where
             )
         notes = _str(item.get("notes"), "notes", path, where, nullable=True)
+        fact_source = _str(item.get("fact_source"), "fact_source", path, where, nullable=True)
         if text_status == "unofficial-correction" and not notes:
             raise CatalogError(
                 "text_status 'unofficial-correction' needs notes saying what was corrected and from which source",
@@ -463,6 +498,7 @@ def load_catalog(path: str | Path) -> Catalog:
             applies_from=applies_from,
             applies_from_source=applies_from_source,
             notes=notes,
+            fact_source=fact_source,
         )
         by_ref[ref_id] = requirement
         urns[urn] = ref_id
@@ -479,7 +515,8 @@ def load_crosswalks(path: str | Path, catalogs: Iterable[Catalog]) -> list[Mappi
 
     Checks: required/unknown keys, both ends are requirement URNs of a loaded
     catalog, the ends belong to different frameworks, relationship and theme
-    values, non-blank rationale and provenance, no pair listed twice (in either
+    values, provenance (a cited source document with a locator, or the product's
+    own mapping with a rationale and a reviewer), no pair listed twice (in either
     direction).
     """
     path = Path(path)
@@ -494,7 +531,8 @@ def load_crosswalks(path: str | Path, catalogs: Iterable[Catalog]) -> list[Mappi
             index[requirement.urn] = requirement
 
     data, _ = _read_yaml(path)
-    _check_keys(data, ("crosswalks",), (), path, "top level")
+    _check_keys(data, ("crosswalks",), ("sources",), path, "top level")
+    sources = _parse_sources(data.get("sources"), path)
     items = data["crosswalks"]
     if not isinstance(items, list):
         raise CatalogError("crosswalks must be a list", path=path, where="crosswalks")
@@ -525,8 +563,8 @@ def load_crosswalks(path: str | Path, catalogs: Iterable[Catalog]) -> list[Mappi
         theme = item.get("theme")
         if theme is not None:
             theme = _choice(theme, "theme", THEMES, path, where)
-        rationale = _str(item["rationale"], "rationale", path, where)
-        provenance = _str(item["provenance"], "provenance", path, where)
+        rationale = _str(item.get("rationale"), "rationale", path, where, nullable=True) or ""
+        provenance = _parse_provenance(item["provenance"], rationale, sources, path, where)
         for pair in ((source, target), (target, source)):
             if pair in seen:
                 raise CatalogError(
@@ -542,14 +580,59 @@ def load_crosswalks(path: str | Path, catalogs: Iterable[Catalog]) -> list[Mappi
                 target=target,
                 relationship=relationship,
                 rationale=rationale,
-                provenance=provenance,
                 source_framework=src.framework_urn,
                 target_framework=tgt.framework_urn,
                 order=i,
                 theme=theme,
+                **provenance,
             )
         )
     return mappings
+
+
+def _parse_sources(obj: Any, path: Path) -> dict[str, CrosswalkSource]:
+    if obj is None:
+        return {}
+    if not isinstance(obj, dict):
+        raise CatalogError("sources must be a mapping of key -> document", path=path, where="sources")
+    sources: dict[str, CrosswalkSource] = {}
+    for key, entry in obj.items():
+        where = f"sources[{key!r}]"
+        if not isinstance(key, str) or not _SLUG_RE.match(key):
+            raise CatalogError("a source key must be lowercase letters, digits and hyphens", path=path, where=where)
+        _check_keys(entry, _SOURCE_REQUIRED, _SOURCE_OPTIONAL, path, where)
+        values = {k: _str(entry[k], k, path, where) for k in _SOURCE_REQUIRED}
+        sources[key] = CrosswalkSource(key=key, notes=_str(entry.get("notes"), "notes", path, where, nullable=True),
+                                       **values)
+    return sources
+
+
+def _parse_provenance(
+    obj: Any, rationale: str, sources: dict[str, CrosswalkSource], path: Path, where: str
+) -> dict[str, Any]:
+    """The provenance fields of a :class:`Mapping` (everything but the ends, relationship and theme)."""
+    if not isinstance(obj, dict):
+        raise CatalogError(PROVENANCE_REQUIRED_MESSAGE, path=path, where=where)
+    _check_keys(obj, (), _PROVENANCE_KEYS, path, f"{where} provenance")
+    note = _str(obj.get("note"), "note", path, where, nullable=True)
+    suffix = f"; {note}" if note else ""
+    if obj.get("own") is True:
+        reviewer = _str(obj.get("reviewer"), "reviewer", path, where, nullable=True)
+        if not reviewer or not rationale or "document" in obj or "locator" in obj:
+            raise CatalogError(PROVENANCE_REQUIRED_MESSAGE, path=path, where=where)
+        return {"provenance": f"{OWN_MAPPING_CITATION}; reviewer: {reviewer}{suffix}", "is_own_mapping": True,
+                "reviewer": reviewer, "citation": OWN_MAPPING_CITATION}
+    key, locator = obj.get("document"), obj.get("locator")
+    if "own" in obj or "reviewer" in obj or not isinstance(locator, str) or not locator.strip():
+        raise CatalogError(PROVENANCE_REQUIRED_MESSAGE, path=path, where=where)
+    if key not in sources:
+        raise CatalogError(f"provenance document {key!r} is not one of sources: {', '.join(sorted(sources))}",
+                           path=path, where=where)
+    document = sources[key]
+    return {"provenance": f"{document.title} — {document.publisher}, {document.version}: {locator}{suffix}",
+            "source_document": document.title, "source_publisher": document.publisher,
+            "source_version": document.version, "source_url": document.url, "source_locator": locator,
+            "citation": f"{document.citation}, {locator}"}
 
 
 def load_directory(directory: str | Path = CATALOG_DIR) -> tuple[list[Catalog], list[Mapping]]:

@@ -10,11 +10,12 @@ from django import forms
 from governance.eu_ai_act import (
     ANNEX_III_POINTS,
     DEROGATION_CONDITIONS,
+    OPERATOR_ROLES,
     PROHIBITED_PRACTICES,
     TRANSPARENCY_OBLIGATIONS,
 )
 from governance.forms.widgets import DATE, TEXTAREA
-from governance.models.registry import AISystem, LossTermKind, ModelVersion
+from governance.models.registry import AISystem, LossTermKind, ModelVersion, OperatorRole
 from governance.models.tenancy import Organisation
 from governance.selectors import members_of
 from governance.thresholds import thresholds_format_lines, thresholds_parse_lines
@@ -38,6 +39,10 @@ def _upload_checked(function: Any, value: Any) -> Any:
 
 
 class AISystemForm(forms.ModelForm):
+    operator_roles = forms.MultipleChoiceField(
+        choices=OperatorRole.choices, widget=forms.CheckboxSelectMultiple, label="Operator role(s)",
+        help_text="Tick every role the organisation has for this system (an in-house system is provider and "
+                  "deployer).")
     thresholds = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3, "placeholder": "screen-pgd10 4/255 0.40 0.80"}),
         label="Robustness thresholds (set in advance)",
@@ -46,7 +51,7 @@ class AISystemForm(forms.ModelForm):
 
     class Meta:
         model = AISystem
-        fields = ["name", "intended_purpose", "owner", "business_owner", "operator_role", "lifecycle_stage",
+        fields = ["name", "intended_purpose", "owner", "business_owner", "operator_roles", "lifecycle_stage",
                   "deployment_context", "affected_persons", "human_oversight", "human_oversight_description",
                   "review_frequency_days", "last_reviewed"]
         widgets = {"intended_purpose": TEXTAREA, "deployment_context": TEXTAREA, "affected_persons": TEXTAREA,
@@ -57,6 +62,7 @@ class AISystemForm(forms.ModelForm):
         self.fields["owner"].queryset = members_of(organisation)
         if self.instance.pk and not self.is_bound:
             self.initial["thresholds"] = thresholds_format_lines(self.instance.robustness_thresholds)
+            self.initial["operator_roles"] = list(self.instance.operator_roles or [])
 
     def clean_thresholds(self) -> list[dict[str, Any]]:
         try:
@@ -73,7 +79,7 @@ class AISystemForm(forms.ModelForm):
         return data
 
 
-def _grouped_annex_iii() -> list[tuple[str, list[tuple[str, str]]]]:
+def _grouped_annex_iii() -> list[Any]:
     from governance.eu_ai_act import ANNEX_III_AREAS
 
     return [(f"{area}. {title}", [(ref, f"{ref[len('Annex III '):]} {label}")
@@ -81,37 +87,86 @@ def _grouped_annex_iii() -> list[tuple[str, list[tuple[str, str]]]]:
             for area, title in ANNEX_III_AREAS.items()]
 
 
-class ClassificationForm(forms.Form):
-    """The guided EU AI Act questions, in the order the Act applies them."""
+NONE = "none"
+YES_NO = [("yes", "Yes"), ("no", "No")]
 
-    prohibited_practices = forms.MultipleChoiceField(
-        required=False, widget=forms.CheckboxSelectMultiple, label="1. Prohibited practices (Art 5)",
-        choices=[(ref, f"{ref}: {label}") for ref, label in PROHIBITED_PRACTICES.items()],
-        help_text="Tick any practice the system performs.")
-    annex_i_product = forms.BooleanField(
-        required=False, label="2a. It is a safety component of a product, or itself a product, covered by the "
-                              "Union harmonisation legislation listed in Annex I (machinery, toys, medical devices…)")
-    annex_i_third_party_assessment = forms.BooleanField(
-        required=False, label="2b. That product must undergo a third-party conformity assessment (Art 6(1)(b))")
-    annex_iii_points = forms.MultipleChoiceField(
-        required=False, widget=forms.CheckboxSelectMultiple, choices=_grouped_annex_iii,
-        label="3. Annex III use cases (Art 6(2))", help_text="Tick every point the intended purpose falls under.")
-    profiling = forms.BooleanField(required=False, label="3a. The system performs profiling of natural persons")
-    derogation_conditions = forms.MultipleChoiceField(
-        required=False, widget=forms.CheckboxSelectMultiple, label="4. Art 6(3) derogation: the system poses no "
-        "significant risk of harm because…", choices=[(ref, f"{ref}: {label}") for ref, label in
-                                                      DEROGATION_CONDITIONS.items()])
+
+def _none_first(choices: list[Any]) -> list[Any]:
+    return [(NONE, "None of these"), *choices]
+
+
+def _yes_no(label: str, **kwargs: Any) -> forms.TypedChoiceField:
+    """Yes / No, and blank stays blank (None): an unanswered question is not a "no"."""
+    return forms.TypedChoiceField(choices=YES_NO, coerce=lambda value: value == "yes", empty_value=None,
+                                  required=False, widget=forms.RadioSelect, label=label, **kwargs)
+
+
+def _ticked(label: str, choices: Any, **kwargs: Any) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, label=label,
+                                     choices=choices, **kwargs)
+
+
+LIST_QUESTIONS = ("prohibited_practices", "annex_iii_points", "derogation_conditions", "transparency_obligations")
+YES_NO_QUESTIONS = ("annex_i_product", "annex_i_third_party_assessment", "annex_i_section_b", "profiling",
+                    "public_service_deployer", "general_purpose_model", "general_purpose_model_provider",
+                    "systemic_risk")
+
+
+class ClassificationForm(forms.Form):
+    """The guided EU AI Act questions, in the order the Act applies them. Blank is not "no": tick
+    "None of these" or answer No, or the classification stays incomplete and says what is missing."""
+
+    operator_roles = _ticked("0. The organisation's role(s) for this system", list(OPERATOR_ROLES.items()),
+                             help_text="Several at once where it applies (an in-house system is provider and "
+                                       "deployer). Art 50 and Arts 26-27 follow the role.")
+    prohibited_practices = _ticked("1. Prohibited practices (Art 5)",
+                                   _none_first([(ref, f"{ref}: {label}") for ref, label in
+                                                PROHIBITED_PRACTICES.items()]),
+                                   help_text="Tick any practice the system performs, or None of these.")
+    annex_i_product = _yes_no("2a. It is a safety component of a product, or itself a product, covered by the Union "
+                              "harmonisation legislation listed in Annex I (machinery, toys, medical devices…)")
+    annex_i_third_party_assessment = _yes_no("2b. That product must undergo a third-party conformity assessment "
+                                             "(Art 6(1)(b))")
+    annex_i_section_b = _yes_no("2c. That legislation is in Annex I Section B (vehicles, aviation, marine equipment, "
+                                "rail…): Art 2(2)")
+    annex_iii_points = _ticked("3. Annex III use cases (Art 6(2))", lambda: _none_first(_grouped_annex_iii()),
+                               help_text="Tick every point the intended purpose falls under, or None of these.")
+    profiling = _yes_no("3a. The system performs profiling of natural persons")
+    public_service_deployer = _yes_no("3b. As deployer, the organisation is a body governed by public law or a "
+                                      "private entity providing public services (Art 27(1))")
+    derogation_conditions = _ticked("4. Art 6(3) derogation: the system poses no significant risk of harm because…",
+                                    _none_first([(ref, f"{ref}: {label}") for ref, label in
+                                                 DEROGATION_CONDITIONS.items()]))
     derogation_assessment = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 4}), label="4a. Documented assessment (Art 6(4))",
         help_text="Required when you claim the derogation: why the system poses no significant risk of harm.")
-    transparency_obligations = forms.MultipleChoiceField(
-        required=False, widget=forms.CheckboxSelectMultiple, label="5. Transparency cases (Art 50)",
-        choices=[(ref, f"{ref}: {label}") for ref, label in TRANSPARENCY_OBLIGATIONS.items()])
-    general_purpose_model = forms.BooleanField(
-        required=False, label="6. The system is built on a general-purpose AI model (Chapter V)")
+    transparency_obligations = _ticked("5. Transparency cases (Art 50)",
+                                       _none_first([(ref, f"{ref}: {label}") for ref, label in
+                                                    TRANSPARENCY_OBLIGATIONS.items()]))
+    general_purpose_model = _yes_no("6. The system is built on a general-purpose AI model")
+    general_purpose_model_provider = _yes_no("6a. The organisation provides a general-purpose AI model (Chapter V, "
+                                             "Art 53)")
+    systemic_risk = _yes_no("6b. That model has systemic risk: trained with more than 10^25 FLOPs (Art 51(2)) or "
+                            "designated by the Commission (Art 51(1)(b))")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        initial = dict(kwargs.pop("initial", None) or {})
+        for key in LIST_QUESTIONS:
+            if initial.get(key) == []:
+                initial[key] = [NONE]
+        for key in YES_NO_QUESTIONS:
+            if isinstance(initial.get(key), bool):
+                initial[key] = "yes" if initial[key] else "no"
+        super().__init__(*args, initial=initial, **kwargs)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        for key in LIST_QUESTIONS:
+            values = data.get(key)
+            if values and NONE in values and len(values) > 1:
+                self.add_error(key, "Tick the cases that apply or None of these, not both.")
+            data[key] = [] if values == [NONE] else (values or None)  # None: not answered
+        data["operator_roles"] = data.get("operator_roles") or None
         if data.get("derogation_conditions"):
             if not data.get("annex_iii_points"):
                 self.add_error("derogation_conditions", "The Art 6(3) derogation only concerns Annex III systems.")
@@ -120,6 +175,9 @@ class ClassificationForm(forms.Form):
                                "Art 6(4): a provider relying on the derogation must document the assessment.")
         if data.get("annex_i_third_party_assessment") and not data.get("annex_i_product"):
             self.add_error("annex_i_product", "Third-party assessment only matters for an Annex I product.")
+        if data.get("systemic_risk") and not data.get("general_purpose_model_provider"):
+            self.add_error("systemic_risk", "Systemic risk concerns a general-purpose AI model the organisation "
+                                            "provides (6a).")
         return data
 
 

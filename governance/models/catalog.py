@@ -96,8 +96,17 @@ class Crosswalk(models.Model):
     source = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="crosswalks_out")
     target = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="crosswalks_in")
     relationship = models.CharField(max_length=20, choices=Relationship.choices)
-    rationale = models.TextField()
-    provenance = models.TextField()
+    rationale = models.TextField(blank=True)  # required for an own mapping; a sourced row may rely on its source
+    provenance = models.TextField()  # one line: document, version and locator, or own mapping and reviewer
+    # Either a published crosswalk (document, publisher, version, url, locator) or the product's own mapping.
+    is_own_mapping = models.BooleanField(default=False)
+    source_document = models.CharField(max_length=300, blank=True)
+    source_publisher = models.CharField(max_length=300, blank=True)
+    source_version = models.CharField(max_length=200, blank=True)
+    source_url = models.CharField(max_length=500, blank=True)
+    source_locator = models.CharField(max_length=200, blank=True)  # row or page in the source document
+    reviewer = models.CharField(max_length=200, blank=True)  # who stands behind an own mapping
+    citation = models.CharField(max_length=300, blank=True)  # short inline form: "<source>, <locator>"
     theme = models.CharField(max_length=60, blank=True)
     order = models.PositiveIntegerField(default=0)
 

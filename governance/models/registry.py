@@ -22,6 +22,12 @@ class OperatorRole(models.TextChoices):
     PRODUCT_MANUFACTURER = "product_manufacturer", "Product manufacturer"
 
 
+def operator_roles_display(roles: list[str]) -> str:
+    """The roles in `OperatorRole` order, as their labels ("Provider, Deployer")."""
+    labels = dict(OperatorRole.choices)
+    return ", ".join(str(labels.get(role, role)) for role in OperatorRole.values if role in roles)
+
+
 class LifecycleStage(models.TextChoices):
     """ISO/IEC 22989 AI system life-cycle stages."""
 
@@ -47,7 +53,8 @@ class AISystem(TenantModel):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
     business_owner = models.CharField(max_length=200, blank=True)
-    operator_role = models.CharField(max_length=30, choices=OperatorRole.choices, default=OperatorRole.DEPLOYER)
+    # Several at once (an in-house system is both provider and deployer): `OperatorRole` values, checked by the service.
+    operator_roles = models.JSONField(default=list)
     lifecycle_stage = models.CharField(max_length=30, choices=LifecycleStage.choices,
                                        default=LifecycleStage.DESIGN_DEVELOPMENT)
     deployment_context = models.TextField(blank=True)
@@ -76,6 +83,10 @@ class AISystem(TenantModel):
         return reverse("governance:ai-system-detail", args=[self.pk])
 
     @property
+    def operator_roles_display(self) -> str:
+        return operator_roles_display(self.operator_roles or [])
+
+    @property
     def next_review(self) -> date | None:
         start = self.last_reviewed or (self.created_at.date() if self.created_at else None)
         return start + timedelta(days=self.review_frequency_days) if start else None
@@ -88,6 +99,7 @@ class ClassificationResult(models.TextChoices):
     NOT_HIGH_RISK_ART_6_3 = "not_high_risk_art_6_3", "Not high-risk under the Art 6(3) derogation"
     TRANSPARENCY_ONLY = "transparency_only", "Transparency obligations only (Art 50)"
     MINIMAL = "minimal", "Minimal risk"
+    INCOMPLETE = "incomplete", "Incomplete: answers missing"
 
     @classmethod
     def high_risk(cls) -> frozenset[str]:
@@ -103,6 +115,11 @@ class EUAIActClassification(TenantModel):
     prohibited_practices = models.JSONField(default=list, blank=True)
     transparency_obligations = models.JSONField(default=list, blank=True)
     general_purpose_model = models.BooleanField(default=False)
+    # Chapter V: the organisation provides a general-purpose AI model (Art 53), with systemic risk (Arts 51(2), 55).
+    general_purpose_model_provider = models.BooleanField(default=False)
+    systemic_risk = models.BooleanField(default=False)
+    annex_i_section_b = models.BooleanField(default=False)  # Art 2(2): only Art 6(1), Arts 102-109 and 112 apply
+    missing_answers = models.JSONField(default=list, blank=True)  # the questions an incomplete result still needs
     application_date = models.DateField(null=True, blank=True)
     application_date_source = models.TextField(blank=True)
     classified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -118,6 +135,10 @@ class EUAIActClassification(TenantModel):
     @property
     def is_high_risk(self) -> bool:
         return self.result in ClassificationResult.high_risk()
+
+    @property
+    def is_incomplete(self) -> bool:
+        return self.result == ClassificationResult.INCOMPLETE
 
 
 class ValidationStatus(models.TextChoices):

@@ -16,12 +16,21 @@ from governance.services._audit import record_update, snapshot
 
 
 def _context(ai_system: AISystem) -> SystemContext:
+    roles = frozenset(ai_system.operator_roles or [])
     classification = EUAIActClassification.objects.filter(ai_system=ai_system).first()
     if classification is None:
-        return SystemContext(result=None, operator_role=ai_system.operator_role)
-    return SystemContext(result=classification.result, operator_role=ai_system.operator_role,
+        return SystemContext(result=None, operator_roles=roles)
+    if classification.is_incomplete:
+        raise ValidationError({"classification": "The EU AI Act classification is incomplete; answer first: "
+                                                 + ", ".join(classification.missing_answers) + ". No Statement of "
+                                                 "Applicability is proposed from an incomplete classification."})
+    return SystemContext(result=classification.result, operator_roles=roles,
                          annex_iii_points=frozenset(classification.annex_iii_points),
-                         transparency_obligations=frozenset(classification.transparency_obligations))
+                         transparency_obligations=frozenset(classification.transparency_obligations),
+                         public_service_deployer=bool(classification.answers.get("public_service_deployer")),
+                         general_purpose_model_provider=classification.general_purpose_model_provider,
+                         systemic_risk=classification.systemic_risk,
+                         annex_i_section_b=classification.annex_i_section_b)
 
 
 def _roots(requirements: list[Requirement]) -> dict[int, str]:

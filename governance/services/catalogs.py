@@ -20,6 +20,8 @@ _FRAMEWORK_FIELDS = ("slug", "ref_id", "name", "edition", "publisher", "publishe
                      "text_policy", "assessment_scale")
 _REQUIREMENT_FIELDS = ("ref_id", "kind", "text_status", "assessable", "applies_from", "order", "depth")
 _REQUIREMENT_TEXT_FIELDS = ("title", "text", "applies_from_source", "notes")
+_CROSSWALK_PROVENANCE_FIELDS = ("provenance", "is_own_mapping", "source_document", "source_publisher",
+                                "source_version", "source_url", "source_locator", "reviewer", "citation")
 
 
 @dataclass
@@ -30,6 +32,17 @@ class LoadReport:
     requirements: int = 0
     crosswalks: int = 0
     stale_requirements: list[str] = field(default_factory=list)
+
+
+FACT_SOURCE_PREFIX = "Source of this fact: "
+
+
+def requirement_notes(parsed: schema.Requirement) -> str:
+    """The row's notes: the file's ``notes`` plus, where given, the ``fact_source`` (no column of its own)."""
+    parts = [parsed.notes or ""]
+    if parsed.fact_source:
+        parts.append(FACT_SOURCE_PREFIX + parsed.fact_source)
+    return "\n\n".join(part for part in parts if part)
 
 
 def _framework_upsert(catalog: schema.Catalog, report: LoadReport) -> tuple[Framework, bool]:
@@ -62,6 +75,7 @@ def _requirements_upsert(framework: Framework, catalog: schema.Catalog, report: 
             setattr(row, name, getattr(parsed, name))
         for name in _REQUIREMENT_TEXT_FIELDS:
             setattr(row, name, getattr(parsed, name) or "")
+        row.notes = requirement_notes(parsed)
         row.parent = by_urn.get(parsed.parent_urn) if parsed.parent_urn else None
         row.save()
         by_urn[parsed.urn] = row
@@ -76,7 +90,8 @@ def _crosswalks_replace(mappings: list[schema.Mapping], report: LoadReport) -> N
         row, _ = Crosswalk.objects.update_or_create(
             source_id=ids[mapping.source], target_id=ids[mapping.target],
             defaults={"relationship": mapping.relationship, "rationale": mapping.rationale,
-                      "provenance": mapping.provenance, "theme": mapping.theme or "", "order": mapping.order})
+                      "theme": mapping.theme or "", "order": mapping.order,
+                      **{name: getattr(mapping, name) for name in _CROSSWALK_PROVENANCE_FIELDS}})
         kept.add(row.pk)
     # Crosswalks are global reference data (no tenant points at them): the file is the truth.
     Crosswalk.objects.exclude(pk__in=kept).delete()

@@ -57,6 +57,15 @@ class TransferError(ValueError):
     """The export cannot be read or imported; the message says why. Nothing was written."""
 
 
+def _legacy_fields_renamed(label: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """Exports made before migration 0006 carry one `operator_role`; it becomes the list [old value]."""
+    if label == "governance.AISystem" and "operator_role" in fields:
+        old_role = fields["operator_role"]
+        fields = {name: value for name, value in fields.items() if name != "operator_role"}
+        fields.setdefault("operator_roles", [old_role] if old_role else [])
+    return fields
+
+
 @dataclass(frozen=True)
 class TransferSummary:
     organisation: str
@@ -330,7 +339,7 @@ class _Importer:
         instance = model()
         if _organisation_field(model) is not None:
             instance.organisation = self.organisation
-        for name, value in row["fields"].items():
+        for name, value in _legacy_fields_renamed(row["model"], row["fields"]).items():
             model_field = model._meta.get_field(name)
             if model_field.many_to_many:
                 continue

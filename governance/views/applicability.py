@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import escape
 from django.views import View
 
 from governance import selectors, services
@@ -46,7 +47,11 @@ class ProposeView(OrganisationAccessMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         system = row_or_404(selectors.ai_systems_for(self.access), pk=pk)
-        changed = services.applicability_propose(ai_system=system, actor=request.user)
+        try:
+            changed = services.applicability_propose(ai_system=system, actor=request.user)
+        except ValidationError as error:
+            reason = " ".join(message for messages_ in error.message_dict.values() for message in messages_)
+            return HttpResponse(escape(reason), status=400, content_type="text/plain; charset=utf-8")
         messages.success(request, f"Proposals updated ({changed} changed).")
         return HttpResponseRedirect(soa_url(system.pk))
 

@@ -22,7 +22,8 @@ class FrameworkDetailView(ReadView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         framework = row_or_404(Framework.objects.all(), slug=kwargs["slug"])
         return {**super().get_context_data(**kwargs), "framework": framework,
-                "requirements": selectors.requirements_of(framework)}
+                "requirements": selectors.requirements_of(framework),
+                "crosswalk_sources": selectors.framework_crosswalk_sources(framework)}
 
 
 class RequirementDetailView(ReadView):

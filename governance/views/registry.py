@@ -8,6 +8,7 @@ from django.forms import Form
 from django.urls import reverse
 
 from governance import selectors, services
+from governance.eu_ai_act import QUESTIONS
 from governance.forms.registry import (
     AISystemForm,
     ClassificationForm,
@@ -37,8 +38,10 @@ class AISystemDetailView(ReadView):
         thresholds = [{**row, "epsilon_label": format_epsilon(row["epsilon"])} for row in system.robustness_thresholds]
         versions = selectors.model_versions_for(self.access).filter(ai_system=system) \
             .select_related("training_card")
+        classification = getattr(system, "classification", None)
+        missing = [QUESTIONS.get(key, key) for key in (classification.missing_answers if classification else [])]
         return {**super().get_context_data(**kwargs), "system": system, "thresholds": thresholds,
-                "classification": getattr(system, "classification", None), "versions": versions,
+                "classification": classification, "missing_questions": missing, "versions": versions,
                 "datasets": selectors.datasets_for(self.access).filter(ai_system=system),
                 "risks": selectors.risks_for(self.access).filter(ai_system=system)}
 
@@ -95,7 +98,9 @@ class ClassificationView(_SystemMixin, WriteFormView):
 
     def initial(self) -> dict[str, Any]:
         existing = getattr(self.system, "classification", None)
-        return dict(existing.answers) if existing else {}
+        answers = dict(existing.answers) if existing else {}
+        answers.setdefault("operator_roles", list(self.system.operator_roles or []))
+        return answers
 
     def context(self, form: Form) -> dict[str, Any]:
         return {**super().context(form), "system": self.system}

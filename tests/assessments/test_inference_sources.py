@@ -86,6 +86,17 @@ def test_a_failure_through_intersects_stays_a_failure_and_says_where_it_came_fro
         "Inferred from NIST M3 (Non-compliant) via crosswalk (intersects); not yet confirmed")
 
 
+def test_the_inference_text_names_the_crosswalks_source_briefly(acme, pair, oscar):
+    nist_assessment, iso_assessment = pair
+    Crosswalk.objects.filter(target__ref_id="A3").update(
+        is_own_mapping=False, source_document="Test crosswalk", source_locator="row M3",
+        citation="Test publisher's crosswalk, row M3")
+    _non_compliant_m3(nist_assessment, oscar, acme)
+    assert inferred_from_text(_result(iso_assessment, "A3")) == (
+        "Inferred from NIST M3 (Non-compliant) via crosswalk (intersects; Test publisher's crosswalk, row M3); "
+        "not yet confirmed")
+
+
 def test_a_direct_result_has_no_inference_text(acme, pair, oscar):
     nist_assessment, _ = pair
     _non_compliant_m3(nist_assessment, oscar, acme)

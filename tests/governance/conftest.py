@@ -6,6 +6,7 @@ import io
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -39,10 +40,37 @@ def image_folder_zip(classes: tuple[str, ...] = ("cat", "dog"), per_class: int =
 
 SYSTEM_DATA = {
     "name": "CV screener", "intended_purpose": "Ranks job applications for recruiters.",
-    "operator_role": "provider", "lifecycle_stage": "design_development", "human_oversight": "human_in_the_loop",
+    "operator_roles": ["provider"], "lifecycle_stage": "design_development", "human_oversight": "human_in_the_loop",
     "review_frequency_days": 180,
     "robustness_thresholds": [{"attack": "screen-pgd10", "epsilon": "4/255", "min_robust_accuracy": 0.4}],
 }
+
+
+# Every EU AI Act question answered "none" / "no" (a blank answer is not a "no": it leaves the result incomplete).
+ALL_NO: dict[str, Any] = {
+    "operator_roles": ["provider"], "prohibited_practices": [], "annex_i_product": False,
+    "annex_i_third_party_assessment": False, "annex_i_section_b": False, "annex_iii_points": [], "profiling": False,
+    "public_service_deployer": False, "derogation_conditions": [], "transparency_obligations": [],
+    "general_purpose_model": False, "general_purpose_model_provider": False, "systemic_risk": False,
+}
+
+
+def answered(**answers: Any) -> dict[str, Any]:
+    """A complete set of classification answers: these, and "none" / "no" to the rest."""
+    return {**ALL_NO, **answers}
+
+
+def form_answers(**answers: Any) -> dict[str, Any]:
+    """The same answers as the guided web form posts them: "none" for an empty list, "yes" / "no"."""
+    posted: dict[str, Any] = {}
+    for key, value in answered(**answers).items():
+        if isinstance(value, bool):
+            posted[key] = "yes" if value else "no"
+        elif isinstance(value, list):
+            posted[key] = value or (["none"] if key != "operator_roles" else [])
+        elif value is not None:
+            posted[key] = value
+    return posted
 
 
 @pytest.fixture
@@ -61,7 +89,7 @@ def world(acme, globex, alice, fixture_catalogs, settings, tmp_path) -> SimpleNa
     """One of everything in Acme, so that every page and endpoint has a row to act on."""
     settings.MEDIA_ROOT = tmp_path / "media"
     system = services.ai_system_create(organisation=acme, actor=alice, data=SYSTEM_DATA)
-    services.classification_record(ai_system=system, actor=alice, answers={"annex_iii_points": ["Annex III 4(a)"]})
+    services.classification_record(ai_system=system, actor=alice, answers=answered(annex_iii_points=["Annex III 4(a)"]))
     version = services.model_version_create(
         ai_system=system, actor=alice, data={"version": "v1", "architecture": "ViT-B-32", "pretrained_tag": "openai",
                                              "class_names": ["cat", "dog"], "prompt_templates": ["a photo of a {}."]})

@@ -15,7 +15,7 @@ from tests.conftest import CALLERS
 from tests.governance.conftest import image_folder_zip, organisation_state
 
 API = "/api/v1"
-SYSTEM = {"name": "Chat assistant", "intended_purpose": "Answers customer questions.", "operator_role": "deployer",
+SYSTEM = {"name": "Chat assistant", "intended_purpose": "Answers customer questions.", "operator_roles": ["deployer"],
           "lifecycle_stage": "deployment", "human_oversight": "human_on_the_loop", "review_frequency_days": 90,
           "robustness_thresholds": [{"attack": "aa-apgd", "epsilon": 0.0156862745, "min_robust_accuracy": 0.3}]}
 RISK = {"title": "Prompt leakage", "risk_source": "B.3", "characteristic": "privacy_enhanced", "likelihood": 2,

@@ -19,7 +19,7 @@ from governance.permissions import PERMISSIONS, Action
 from tests.conftest import CALLERS
 from tests.governance.conftest import image_folder_zip, organisation_state
 
-SYSTEM_FORM = {"name": "Renamed system", "intended_purpose": "Ranks applications.", "operator_role": "provider",
+SYSTEM_FORM = {"name": "Renamed system", "intended_purpose": "Ranks applications.", "operator_roles": ["provider"],
                "lifecycle_stage": "deployment", "human_oversight": "human_on_the_loop", "review_frequency_days": "90",
                "thresholds": "screen-pgd10 4/255 0.4 0.8"}
 RISK_FORM = {"title": "Poisoned data", "risk_source": "B.5", "characteristic": "secure_resilient",

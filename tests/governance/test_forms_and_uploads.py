@@ -12,7 +12,7 @@ from governance.models import Dataset, Role
 from tests.governance.conftest import image_folder_zip, organisation_state, png_bytes, zip_upload
 
 OFFICER = Role.RISK_OFFICER.value
-GOOD_SYSTEM = {"name": "Triage bot", "intended_purpose": "Sorts emergency calls.", "operator_role": "provider",
+GOOD_SYSTEM = {"name": "Triage bot", "intended_purpose": "Sorts emergency calls.", "operator_roles": ["provider"],
                "lifecycle_stage": "inception", "human_oversight": "human_in_the_loop", "review_frequency_days": "30"}
 GOOD_VERSION = {"version": "v9", "architecture": "ViT-B-32", "class_names": "cat\ndog",
                 "prompt_templates": "a photo of a {}."}
@@ -32,7 +32,7 @@ def _refused(client, url: str, data: dict, reason: str, acme) -> None:
     ({"thresholds": "pgd-999 4/255 0.4"}, "unknown attack preset"),
     ({"thresholds": "screen-pgd10 300/255 0.4"}, "must lie in (0, 1]"),
     ({"thresholds": "screen-pgd10 4/255 40"}, "between 0 and 1"),
-    ({"operator_role": "overlord"}, "Select a valid choice"),
+    ({"operator_roles": ["overlord"]}, "Select a valid choice"),
 ])
 def test_bad_ai_system_input_is_shown_with_its_reason(world, client_as, acme, change, reason):
     _refused(client_as(OFFICER), reverse("governance:ai-system-create"), {**GOOD_SYSTEM, **change}, reason, acme)

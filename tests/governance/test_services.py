@@ -12,6 +12,7 @@ from governance import selectors, services
 from governance.access import AccessContext
 from governance.models import ApplicabilityDecision, Membership, ModelVersion, Role
 from governance.thresholds import ATTACK_PRESETS, format_epsilon, thresholds_clean, thresholds_parse_lines
+from tests.governance.conftest import answered
 
 
 def _decision(system, ref_id: str) -> ApplicabilityDecision:
@@ -33,7 +34,8 @@ def test_reclassification_reproposes_but_keeps_human_decisions(world, alice):
     system = world.system
     kept = services.applicability_decide(decision=_decision(system, "Art 9(1)"), actor=alice, applicable=True,
                                          justification="We keep a risk management system regardless.")
-    services.classification_record(ai_system=system, actor=alice, answers={"transparency_obligations": ["Art 50(1)"]})
+    services.classification_record(ai_system=system, actor=alice,
+                                   answers=answered(transparency_obligations=["Art 50(1)"]))
     services.applicability_propose(ai_system=system, actor=alice)
     assert _decision(system, "Art 50(1)").applicable  # undecided: follows the new proposal
     assert not _decision(system, "Art 15(5)").applicable
@@ -42,7 +44,7 @@ def test_reclassification_reproposes_but_keeps_human_decisions(world, alice):
 
 
 def test_a_deployer_of_a_high_risk_system_gets_article_26(world, alice):
-    services.ai_system_update(ai_system=world.system, actor=alice, data={"operator_role": "deployer"})
+    services.ai_system_update(ai_system=world.system, actor=alice, data={"operator_roles": ["deployer"]})
     services.applicability_propose(ai_system=world.system, actor=alice)
     assert _decision(world.system, "Art 26(1)").applicable
     assert not _decision(world.system, "Art 9(1)").applicable
@@ -70,7 +72,7 @@ def test_high_risk_versions_without_a_robustness_term_are_selected(world, alice,
 
 
 def test_versions_of_systems_that_are_not_high_risk_are_not_selected(world, alice, acme):
-    services.classification_record(ai_system=world.system, actor=alice, answers={})
+    services.classification_record(ai_system=world.system, actor=alice, answers=answered())
     assert not selectors.model_versions_missing_robustness_term(acme).exists()
 
 

@@ -149,7 +149,8 @@ def test_iso_23894_is_declared_guidance_and_the_parser_checks_the_scale(tmp_path
 
 
 def test_the_applicability_rule_calls_23894_guidance_to_address():
-    applies, why = propose(SystemContext(result=None, operator_role="provider"), "iso-iec-23894", "6", "6.3.4")
+    context = SystemContext(result=None, operator_roles=frozenset({"provider"}))
+    applies, why = propose(context, "iso-iec-23894", "6", "6.3.4")
     assert applies is True
     assert why == ("ISO/IEC 23894 is guidance to address, not requirements to comply with: it guides the risk "
                    "process (clause 6) that the risk register follows.")

@@ -136,7 +136,7 @@ def register_system(j: Journey) -> AISystem:
     page.fill("#id_name", SYSTEM)
     page.fill("#id_intended_purpose", "Flags defective weld seams on the assembly line before a person signs off.")
     page.select_option("#id_owner", label="oscar")
-    page.select_option("#id_operator_role", "provider")
+    page.check("input[name=operator_roles][value=provider]")
     page.fill("#id_thresholds", THRESHOLD)
     follow(page, "main button.primary")
     page.wait_for_selector(f"h1:text-is('{SYSTEM}')")
@@ -154,8 +154,12 @@ def classify(j: Journey, system: AISystem) -> None:
     """A safety component of machinery that needs a third-party conformity assessment: Art 6(1)."""
     page = j.page
     follow(page, "text=Classify (EU AI Act)")
-    page.check("#id_annex_i_product")
-    page.check("#id_annex_i_third_party_assessment")
+    page.check("input[name=prohibited_practices][value=none]")
+    page.check("input[name=annex_i_product][value=yes]")
+    page.check("input[name=annex_i_third_party_assessment][value=yes]")
+    page.check("input[name=annex_i_section_b][value=no]")  # machinery is Annex I Section A
+    page.check("input[name=transparency_obligations][value=none]")
+    page.check("input[name=general_purpose_model_provider][value=no]")
     follow(page, "button:text('Classify')")
     assert page.url == j.url(system.get_absolute_url())
     assert system.classification.result == ClassificationResult.HIGH_RISK_ANNEX_I

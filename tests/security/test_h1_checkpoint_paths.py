@@ -40,7 +40,7 @@ def globex_system(globex):
 
     mallory = Membership.objects.get(organisation=globex, role=Role.ORG_ADMIN).user
     system = services.ai_system_create(organisation=globex, actor=mallory, data={
-        "name": "Globex screener", "intended_purpose": "Ranks applications.", "operator_role": "provider",
+        "name": "Globex screener", "intended_purpose": "Ranks applications.", "operator_roles": ["provider"],
         "lifecycle_stage": "design_development", "human_oversight": "human_in_the_loop",
         "review_frequency_days": 180})
     return system

@@ -26,6 +26,7 @@ from django.db import transaction
 from PIL import Image
 
 from governance.models.tenancy import Organisation
+from tests.governance.conftest import answered
 
 Builder = Callable[["World"], Any]
 
@@ -80,7 +81,7 @@ def _system(world: World) -> Any:
 
     return services.ai_system_create(organisation=world.organisation, actor=world.actor, data={
         "name": f"{world.label} screener", "intended_purpose": f"{world.label}: ranks job applications.",
-        "operator_role": "provider", "lifecycle_stage": "design_development", "human_oversight": "human_in_the_loop",
+        "operator_roles": ["provider"], "lifecycle_stage": "design_development", "human_oversight": "human_in_the_loop",
         "review_frequency_days": 180,
         "robustness_thresholds": [{"attack": "screen-pgd10", "epsilon": "4/255", "min_robust_accuracy": 0.4}]})
 
@@ -89,7 +90,7 @@ def _classification(world: World) -> Any:
     from governance import services
 
     return services.classification_record(ai_system=world.get("system"), actor=world.actor,
-                                          answers={"annex_iii_points": ["Annex III 4(a)"]})
+                                          answers=answered(annex_iii_points=["Annex III 4(a)"]))
 
 
 def _model_version(world: World) -> Any:

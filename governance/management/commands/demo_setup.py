@@ -64,14 +64,18 @@ class Command(BaseCommand):
         system = ai_system_create(organisation=demo, actor=officer, data={
             "name": DEMO_SYSTEM, "owner": officer, "business_owner": "Head of emergency services",
             "intended_purpose": "Classifies photos sent with emergency calls to help dispatchers prioritise.",
-            "operator_role": "provider", "lifecycle_stage": "verification_validation",
+            "operator_roles": ["provider", "deployer"], "lifecycle_stage": "verification_validation",
             "deployment_context": "Dispatch centre; a dispatcher reviews every suggestion.",
             "affected_persons": "Callers and patients in emergencies.", "human_oversight": "human_in_the_loop",
             "review_frequency_days": 90,
             "robustness_thresholds": [{"attack": "screen-pgd10", "epsilon": "1/255", "min_robust_accuracy": 0.5},
                                       {"attack": "agft-pgd20", "epsilon": "4/255", "min_robust_accuracy": 0.3,
                                        "min_clean_accuracy": 0.7}]})
-        classification_record(ai_system=system, actor=officer, answers={"annex_iii_points": ["Annex III 5(d)"]})
+        classification_record(ai_system=system, actor=officer, answers={
+            "operator_roles": ["provider", "deployer"], "prohibited_practices": [], "annex_i_product": False,
+            "annex_iii_points": ["Annex III 5(d)"], "profiling": False, "derogation_conditions": [],
+            "public_service_deployer": True, "transparency_obligations": [], "general_purpose_model": False,
+            "general_purpose_model_provider": False})
         requirements = Requirement.objects.filter(ref_id__in=DEMO_CONTROL_REQUIREMENTS)
         control = control_create(organisation=demo, actor=officer, requirements=requirements, data={
             "ref_id": "CTL-ROB-01", "name": "Adversarial robustness evaluation before each release",
