@@ -35,7 +35,7 @@ DEMO_RETRAINING: dict[str, Any] = {"method": "alignment-ce", "builtin_dataset": 
 def demo_system_ensure(organisation: Organisation) -> AISystem:
     system = AISystem.objects.filter(organisation=organisation, name=DEMO_SYSTEM).first()
     return system or ai_system_create(organisation=organisation, actor=None, data={
-        "name": DEMO_SYSTEM, "review_frequency_days": 90,
+        "name": DEMO_SYSTEM, "review_frequency_days": 90, "operator_roles": ["provider", "deployer"],
         "intended_purpose": "Zero-shot recognition of coloured shapes, including colour-shape compositions "
                             "never seen in training (a stand-in for an open-vocabulary vision model).",
         "robustness_thresholds": [{"attack": "screen-pgd10", "epsilon": 4 / 255, "min_robust_accuracy": 0.3}]})

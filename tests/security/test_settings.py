@@ -83,7 +83,8 @@ def test_a_token_authenticated_api_write_needs_no_csrf_token(acme):
 
     token = Token.objects.create(user=acme.memberships.get(role="risk_officer").user)
     client = Client(enforce_csrf_checks=True)
-    answer = client.post("/api/v1/ai-systems/", json.dumps({"name": "Via token", "intended_purpose": "Sorts."}),
+    answer = client.post("/api/v1/ai-systems/", json.dumps({"name": "Via token", "intended_purpose": "Sorts.",
+                                                           "operator_roles": ["deployer"]}),
                          content_type="application/json", HTTP_AUTHORIZATION=f"Token {token.key}",
                          HTTP_X_ORGANISATION="acme")
     assert answer.status_code == 201, answer.content
