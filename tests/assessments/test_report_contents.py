@@ -11,7 +11,6 @@ import copy
 import subprocess
 
 import pytest
-from django.utils import timezone
 
 from assessments.models import Report, ReportStatus
 from assessments.selectors.threat_models import threat_model_words
@@ -20,6 +19,7 @@ from governance.models import ApplicabilityDecision, Control, Requirement
 from governance.services import training_card_save
 from tests.assessments.factories import ENGINE_RECORD, evidence_with_version, four_eyes_lock
 from tests.assessments.machine_runs import run_published
+from tests.conftest import FROZEN_NOW
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
 
@@ -79,7 +79,7 @@ def audited(acme, nist, system, model_version, oscar, alice):
     ApplicabilityDecision.objects.create(organisation=acme, ai_system=system, requirement=requirement["M3"],
                                          proposed_applicable=True, proposal_justification="Proposed by rule",
                                          applicable=False, justification="The system never meets the public.",
-                                         decided_by=alice, decided_at=timezone.now())
+                                         decided_by=alice, decided_at=FROZEN_NOW)
     for ref_id, name, status, ref in (("C-1", "Release testing procedure", "operating", "M1"),
                                       ("C-2", "Adversarial training plan", "planned", "M2")):
         Control.objects.create(organisation=acme, ref_id=ref_id, name=name, status=status) \

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from assessments.models import Finding
 from assessments.reporting.pdf import report_html
@@ -16,10 +15,12 @@ from governance.thresholds import MeasuredPoint, ThresholdVerdict, thresholds_ju
 from robustness.services.comparisons import threshold_failures
 from tests.assessments.factories import ENGINE_RECORD, model_version_make
 from tests.assessments.machine_runs import run_published
+from tests.conftest import FROZEN_NOW
 
 # The record measures clean 0.91 and, under screen-pgd10, 0.62 at 1/255 and 0.21 at 4/255.
 ONLY_CLEAN_FAILS = [{"attack": "screen-pgd10", "epsilon": 4 / 255, "min_robust_accuracy": 0.20,
                      "min_clean_accuracy": 0.95}]
+pytestmark = pytest.mark.usefixtures("frozen_clock")
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def test_finding_dashboard_evidence_page_and_pdf_agree_when_only_clean_accuracy_
     assert [f["metric"] for f in threshold_failures(ENGINE_RECORD, ONLY_CLEAN_FAILS)] == ["clean_accuracy"]
 
     # The dashboard.
-    dashboard = dashboard_get(organisation=acme, today=timezone.localdate(), ai_system=strict_system)
+    dashboard = dashboard_get(organisation=acme, today=FROZEN_NOW.date(), ai_system=strict_system)
     [summary] = dashboard.robustness
     assert (summary.passed, summary.failed_labels) == (False, ("clean accuracy",))
     page = client_as("auditor").get(reverse("dashboard")).content.decode()
