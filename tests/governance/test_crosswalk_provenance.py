@@ -187,7 +187,8 @@ def test_the_loader_stores_provenance_and_the_api_and_the_requirement_page_show_
     assert data["citation"] == "Microsoft's AI RMF ↔ ISO/IEC 42001 crosswalk, row MEASURE 2.5 → B.6.2.4"
     own = Crosswalk.objects.get(source__ref_id="MEASURE 2.7", target__ref_id="A.6.2.4")
     assert CrosswalkSerializer(own).data["is_own_mapping"] is True
-    assert CrosswalkSerializer(own).data["reviewer"] == "Anchorage engineering, drafted 2026-12; awaiting sign-off by a compliance reviewer"
+    assert CrosswalkSerializer(own).data["reviewer"] == (
+        "Anchorage engineering, drafted 2026-12; awaiting sign-off by a compliance reviewer")
     client.force_login(alice)
     page = client.get(reverse("governance:requirement-detail", args=[row.source.pk])).content.decode()
     assert '<a href="https://airc.nist.gov/docs/NIST_AI_RMF_to_ISO_IEC_42001_Crosswalk.pdf">' in page
