@@ -12,6 +12,7 @@ from django.db import models
 from django.urls import reverse
 
 from governance.models.tenancy import MAX_REVIEW_DAYS, TenantModel
+from governance.uploads import CHECKPOINT_SUFFIXES
 
 
 class OperatorRole(models.TextChoices):
@@ -150,12 +151,11 @@ class ValidationStatus(models.TextChoices):
 def checkpoint_upload_to(instance: ModelVersion, filename: str) -> str:
     """Each organisation's checkpoints live under their own prefix, with a random name (review H-1)."""
     suffix = PurePosixPath(filename).suffix.lower()
-    suffix = suffix if suffix in CHECKPOINT_STORED_SUFFIXES else ""
+    suffix = suffix if suffix in CHECKPOINT_SUFFIXES else ""
     return f"{CHECKPOINT_PREFIX}/{int(instance.organisation_id)}/{uuid.uuid4().hex}{suffix}"
 
 
 CHECKPOINT_PREFIX = "checkpoints"
-CHECKPOINT_STORED_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors", ".ckpt")
 
 
 class ModelVersion(TenantModel):
