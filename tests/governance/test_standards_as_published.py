@@ -64,6 +64,24 @@ ISO23894_ADDED = [
     ("Annex A", None, "Objectives"),
     ("Annex C", None, "Risk management and AI system life cycle"),
 ]
+# Nodes whose number and title no public source seen prints; each says how it was inferred (fact_source).
+ISO23894_INFERRED = [
+    ("6.4.2.1", "6.4.2", "General"),
+    ("6.4.2.2", "6.4.2", "Identification of assets and their value"),
+    ("6.4.3.1", "6.4.3", "General"),
+    ("A.1", "Annex A", "General"),
+    ("A.2", "Annex A", "Accountability"),
+    ("A.3", "Annex A", "AI expertise"),
+    ("A.4", "Annex A", "Availability and quality of training and test data"),
+    ("A.5", "Annex A", "Environmental impact"),
+    ("A.6", "Annex A", "Fairness"),
+    ("A.7", "Annex A", "Maintainability"),
+    ("A.8", "Annex A", "Privacy"),
+    ("A.9", "Annex A", "Robustness"),
+    ("A.10", "Annex A", "Safety"),
+    ("A.11", "Annex A", "Security"),
+    ("A.12", "Annex A", "Transparency and explainability"),
+]
 # The 16 sub-clauses NIST's AI RMF ↔ ISO/IEC FDIS 23894 crosswalk prints (review §1.3).
 NIST_CROSSWALK_SUBCLAUSES = {
     "5.4.1", "5.4.2", "5.4.3", "5.4.4", "5.4.5", "6.3.2", "6.3.3", "6.3.4",
@@ -101,25 +119,52 @@ def test_iso_23894_has_its_publicly_numbered_subclauses_and_annexes_a_and_c():
     assert {ref for ref, _, _ in ISO23894_ADDED} >= NIST_CROSSWALK_SUBCLAUSES
     assert [r.ref_id for r in iso.children("5.4")] == ["5.4.1", "5.4.2", "5.4.3", "5.4.4", "5.4.5"]
     assert [r.ref_id for r in iso.children("6.3")] == ["6.3.1", "6.3.2", "6.3.3", "6.3.4"]
-    assert [r.ref_id for r in iso.children("6.4.2")] == ["6.4.2.3", "6.4.2.4", "6.4.2.5", "6.4.2.6"]
-    assert [r.ref_id for r in iso.children("6.4.3")] == ["6.4.3.2", "6.4.3.3"]
+    assert [r.ref_id for r in iso.children("6.4.2")] == ["6.4.2.1", "6.4.2.2", "6.4.2.3", "6.4.2.4", "6.4.2.5",
+                                                         "6.4.2.6"]
+    assert [r.ref_id for r in iso.children("6.4.3")] == ["6.4.3.1", "6.4.3.2", "6.4.3.3"]
+    assert [r.ref_id for r in iso.children("Annex A")] == [f"A.{n}" for n in range(1, 13)]
+    assert iso.children("Annex C") == ()
     assert [r.ref_id for r in iso.children("6.5")] == ["6.5.1", "6.5.2", "6.5.3"]
     assert [r.ref_id for r in iso.children(None)] == ["4", "5", "6", "Annex A", "Annex B", "Annex C"]
     assert iso.get("Annex B").title == "Risk sources"
     assert iso.get("6.3.4").urn == "urn:anchorage:req:iso-iec-23894:2023:6.3.4"
     assert iso.get("6.4.2.3").depth == 3
-    assert len(iso.requirements) == 52 and len(iso.assessable()) == 38
+    assert len(iso.requirements) == 67 and len(iso.assessable()) == 41
 
 
-def test_iso_23894_leaves_out_what_no_public_source_numbers_and_says_so():
+def test_iso_23894_nodes_no_public_source_numbers_say_they_are_inferred_and_how():
     iso = load_catalog(ISO23894_FILE)
-    for missing in ("6.4.2.1", "6.4.2.2", "6.4.3.1", "A.1", "A.2", "C.1"):
-        assert missing not in iso
-    assert "6.4.2.1, 6.4.2.2 (identification of assets and their value), 6.4.3.1" in " ".join(
-        iso.framework.notes.split())
-    assert "no public source seen gives the number and title of 6.4.2.1 or 6.4.2.2" in " ".join(
-        iso.get("6.4.2").notes.split())
-    assert "not given by any public source seen" in " ".join(iso.get("Annex A").notes.split())
+    assert [(ref, iso.get(ref).parent, iso.get(ref).title) for ref, _, _ in ISO23894_INFERRED] == ISO23894_INFERRED
+    assert [r.ref_id for r in iso.requirements if r.fact_source] == [ref for ref, _, _ in ISO23894_INFERRED]
+    for ref, _, _ in ISO23894_INFERRED:
+        source = " ".join(iso.get(ref).fact_source.split())
+        assert source.startswith("Number and title inferred, not printed by any public source seen: "), ref
+        assert source.endswith("Not verified against a purchased copy."), ref
+    assert "6.4.2.3-6.4.2.6, so 6.4.2.1 and 6.4.2.2 exist" in " ".join(iso.get("6.4.2.1").fact_source.split())
+    assert "the same list of objectives as ISO/IEC 42001:2023 Annex C" in " ".join(iso.get("A.9").fact_source.split())
+    assert [iso.get(ref).assessable for ref in ("6.4.2.1", "6.4.2.2", "6.4.3.1", "A.1", "A.9")] == [
+        True, True, True, False, False]
+    notes = " ".join(iso.framework.notes.split())
+    assert "Inferred, each with its reasoning in fact_source" in notes
+    assert "no public source seen numbers anything inside it, so nothing under it is catalogued" in notes
+
+
+def test_a_report_on_23894_names_its_inferred_provisions_once_in_sources(db):
+    from django.template.loader import render_to_string
+
+    from assessments.reporting.sources import inferred_source_note
+
+    call_command("load_catalogs")
+    note = inferred_source_note(framework_urn="urn:anchorage:framework:iso-iec-23894:2023")
+    assert note["framework"] == "ISO/IEC 23894 (2023)"
+    assert note["provisions"] == [ref for ref, _, _ in ISO23894_INFERRED]
+    assert "not printed by any public source seen" in note["text"]
+    assert inferred_source_note(framework_urn="urn:anchorage:framework:nist-ai-rmf:1.0") is None  # nothing inferred
+    assert inferred_source_note(framework_urn="urn:anchorage:framework:eu-ai-act:2024-1689") is None  # its own note
+    html = render_to_string("reports/audit_report.html", {"source_notes": [note], "framework": {"name": "x"}})
+    assert html.count('id="secondary-sources"') == 1
+    assert html.count("not printed by any public source seen") == 1
+    assert "Provisions concerned: 6.4.2.1, 6.4.2.2, 6.4.3.1, A.1, A.2," in html
 
 
 def test_every_added_23894_node_names_its_source_and_keeps_the_text_policy():
@@ -166,7 +211,8 @@ def _old_catalog_folder(tmp_path: Path) -> Path:
     text = (ISO23894_FILE.read_text(encoding="utf-8").replace("  assessment_scale: guidance\n", "")
             .replace("  title: Risk sources\n", "  title: AI risk sources\n"))
     blocks = text.split("\n\n- urn: ")
-    added = {f"urn:anchorage:req:iso-iec-23894:2023:{ref.lower().replace(' ', '-')}" for ref, _, _ in ISO23894_ADDED}
+    added = {f"urn:anchorage:req:iso-iec-23894:2023:{ref.lower().replace(' ', '-')}"
+             for ref, _, _ in ISO23894_ADDED + ISO23894_INFERRED}
     kept = [blocks[0]] + [b for b in blocks[1:] if b.split("\n", 1)[0] not in added]
     (folder / "iso-iec-23894-2023.yaml").write_text("\n\n- urn: ".join(kept), encoding="utf-8")
     return folder
@@ -192,7 +238,7 @@ def test_loading_the_new_23894_onto_the_old_keeps_rows_and_results(tmp_path, acm
     assert framework.assessment_scale == "guidance"
     after = dict(framework.requirements.values_list("urn", "pk"))
     assert {urn: after[urn] for urn in before} == before  # same rows, updated in place
-    assert len(after) == 52
+    assert len(after) == 67
     result.refresh_from_db()
     assert result.requirement_id == before["urn:anchorage:req:iso-iec-23894:2023:6.4.2"]
     assert result.result == "partially_compliant" and result.requirement.assessable is True
@@ -201,7 +247,7 @@ def test_loading_the_new_23894_onto_the_old_keeps_rows_and_results(tmp_path, acm
     assert Requirement.objects.get(urn="urn:anchorage:req:iso-iec-23894:2023:annex-b").title == "Risk sources"
     assert Crosswalk.objects.count() == crosswalks
     new_assessment = assessment_create(organisation=acme, framework=framework, actor=oscar)
-    assert new_assessment.results.count() == 38
+    assert new_assessment.results.count() == 41
     page = client_as("auditor").get(reverse("governance:framework-detail", args=["iso-iec-23894"])).content.decode()
     assert "<dt>Assessment scale</dt><dd>Guidance (addressed / partly addressed / not addressed)</dd>" in page
     assert "Defining risk criteria" in page
