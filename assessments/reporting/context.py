@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 
 from assessments.models import Report, ResultStatus, result_label
 from assessments.reporting.charts import accuracy_vs_epsilon_svg, robustness_over_versions_svg
-from assessments.reporting.sources import classification_for_report, secondary_source_note
+from assessments.reporting.sources import classification_for_report, inferred_source_note, secondary_source_note
 from assessments.selectors.report_facts import robustness_summary_from_facts
 from assessments.selectors.signoff import attestations_of_assessment
 from assessments.services.snapshot import assessment_snapshot_build
@@ -73,12 +73,18 @@ def report_status_line(report: Report, facts: dict[str, Any]) -> str:
     return f"Final — assessment locked {str(facts['assessment'].get('locked_at') or '')[:16]} UTC"
 
 
+CHARTED_RECORDS = 6
+
+
 def _robustness(facts: dict[str, Any]) -> tuple[list[Any], list[dict[str, Any]], str]:
     records = facts.get("robustness", [])
     summaries = [robustness_summary_from_facts(fact) for fact in records]
-    sections = [{"summary": s, "chart": mark_safe(accuracy_vs_epsilon_svg(s)),  # noqa: S308
-                 "threat_models": fact.get("threat_models", []), "environment": fact.get("environment") or {}}
-                for s, fact in zip(summaries[:6], records, strict=False)]
+    # Every record prints its figures, threat model, environment and thresholds; the chart only for the first
+    # CHARTED_RECORDS, so a report over a long history stays readable.
+    sections = [{"summary": s, "threat_models": fact.get("threat_models", []),
+                 "environment": fact.get("environment") or {},
+                 "chart": mark_safe(accuracy_vs_epsilon_svg(s)) if index < CHARTED_RECORDS else ""}  # noqa: S308
+                for index, (s, fact) in enumerate(zip(summaries, records, strict=True))]
     trend = robustness_over_versions_svg(summaries, "Worst-case robust accuracy by model version") \
         if len(summaries) > 1 else ""
     return summaries, sections, mark_safe(trend)  # noqa: S308 - our own SVG, every label escaped
@@ -117,15 +123,16 @@ def report_context_build(*, report: Report) -> dict[str, Any]:
     scale = _assessment_scale(report, facts)
     rag, verdict = _verdict(counts, findings, assessment_scale=scale)
     generated_at = timezone.now()
-    source_note = secondary_source_note(framework_urn=(details["framework"] or {}).get("urn") or "",
-                                        classified=bool(facts.get("classification")))
+    framework_urn = (details["framework"] or {}).get("urn") or ""
+    source_note = secondary_source_note(framework_urn=framework_urn, classified=bool(facts.get("classification")))
+    source_notes = [note for note in (source_note, inferred_source_note(framework_urn=framework_urn)) if note]
     classification = facts.get("classification")
     return {
         "report": report, "facts": facts, "assessment": details, "framework": details["framework"],
         "organisation": facts.get("organisation") or {"name": details.get("organisation")},
         "ai_system": facts.get("ai_system"), "model_version": facts.get("model_version"),
         "classification": classification_for_report(classification) if source_note else classification,
-        "source_note": source_note,
+        "source_notes": source_notes,
         "snapshot_sha256": "" if report.is_draft else report.assessment.snapshot_sha256,
         "generated_at": generated_at, "generator": GENERATOR, "template_version": TEMPLATE_VERSION,
         "is_draft": report.is_draft, "report_status": report_status_line(report, facts), "rag": rag,
@@ -136,7 +143,7 @@ def report_context_build(*, report: Report) -> dict[str, Any]:
         "results": results, "soa": facts.get("statement_of_applicability", []),
         "findings": findings, "top_findings": [f for f in findings if f["open"]][:5],
         "risks": facts.get("risks", []), "actions": facts.get("actions", []), "robustness": robustness_sections,
-        "robustness_trend": trend, "robustness_summaries": summaries,
+        "robustness_trend": trend, "charted_records": CHARTED_RECORDS, "robustness_summaries": summaries,
         "assessors": details.get("assessors", []), "reviewers": details.get("reviewers", []),
         "manifest": facts.get("manifest", []), "manifest_sha256": facts.get("manifest_sha256", ""),
         "signoff": _signoff(report, facts, generated_at),

@@ -59,6 +59,29 @@ def secondary_source_note(*, framework_urn: str, classified: bool) -> dict[str, 
     }
 
 
+def inferred_source_note(*, framework_urn: str) -> dict[str, Any] | None:
+    """The note for a report on a standard (not the EU AI Act) whose catalog holds nodes resting on a stated
+    source or inference (``fact_source``, ISO/IEC 23894's inferred numbers and titles); ``None`` otherwise."""
+    if not framework_urn or framework_urn.startswith(f"urn:anchorage:framework:{EU_AI_ACT_SLUG}:"):
+        return None
+    from governance.models import Framework
+
+    framework = Framework.objects.filter(urn=framework_urn).first()
+    if framework is None:
+        return None
+    provisions = list(framework.requirements.filter(notes__contains=FACT_SOURCE_PREFIX)
+                      .order_by("order").values_list("ref_id", flat=True))
+    if not provisions:
+        return None
+    return {
+        "framework": f"{framework.ref_id} ({framework.edition})",
+        "provisions": provisions,
+        "text": ("The numbers and titles of the provisions listed are inferred from the standard's structure and "
+                 "public secondary sources, not printed by any public source seen; each catalog entry states how "
+                 "(its notes: “Source of this fact”). They are not verified against a purchased copy."),
+    }
+
+
 def classification_for_report(classification: dict[str, Any] | None) -> dict[str, Any] | None:
     """The classification facts with the hedges replaced by the pointer to the note."""
     if not classification:

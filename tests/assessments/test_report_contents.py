@@ -178,3 +178,19 @@ def test_what_a_record_does_not_say_is_printed_as_not_recorded():
     assert threat_model_words(item) == (
         "attacker knowledge not recorded, L∞, ε = 4/255, PGD with 10 steps, restarts not recorded, "
         "step size not recorded — screen-pgd10, library not recorded")
+
+
+def test_every_robustness_record_gets_its_section_and_only_the_first_six_a_chart():
+    from assessments.reporting.context import CHARTED_RECORDS, _robustness
+
+    records = [{"version_id": n, "sha256": f"{n:064x}", "evidence_title": f"Run {n}", "ai_system_id": None,
+                "ai_system_name": "Triage", "model_version": f"v{n}", "dataset": "digits", "n_examples": 90,
+                "clean_accuracy": 0.9, "points": [], "checks": [],
+                "threat_models": [{"words": f"white-box, L∞, ε = {n}/255"}], "environment": {"seed": n}}
+               for n in range(1, 9)]
+    summaries, sections, _trend = _robustness({"robustness": records})
+    assert CHARTED_RECORDS == 6 and len(summaries) == len(sections) == 8
+    assert [section["summary"].model_version for section in sections] == [f"v{n}" for n in range(1, 9)]
+    assert [bool(section["chart"]) for section in sections] == [True] * 6 + [False] * 2
+    assert [section["threat_models"][0]["words"] for section in sections][-1] == "white-box, L∞, ε = 8/255"
+    assert [section["environment"]["seed"] for section in sections] == list(range(1, 9))
