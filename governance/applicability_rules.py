@@ -14,7 +14,7 @@ PROVIDER_ROLES = frozenset({"provider", "product_manufacturer"})  # Art 25(3): t
 PROVIDER_ARTICLES = frozenset({"Art 9", "Art 10", "Art 11", "Art 12", "Art 13", "Art 14", "Art 15", "Art 16",
                                "Art 17", "Art 18", "Art 19", "Art 20", "Art 21", "Art 22", "Art 43", "Art 72",
                                "Art 73", "Annex IV"})
-ROLE_ARTICLES = {"Art 23": "importer", "Art 24": "distributor"}  # applied once the catalog has them
+ROLE_ARTICLES = {"Art 23": "importer", "Art 24": "distributor"}
 GENERAL_PURPOSE_ARTICLES = frozenset({"Art 51", "Art 52", "Art 53", "Art 54", "Art 55", "Art 56"})
 SYSTEMIC_RISK_ARTICLES = frozenset({"Art 52", "Art 55"})
 # Art 2(2): for a high-risk system in an Annex I Section B product only these apply.
@@ -105,6 +105,8 @@ def _eu_ai_act(context: SystemContext, root: str, ref_id: str) -> Proposal:
         return _art_49(context, ref_id)
     if result not in HIGH_RISK:
         return False, "The system is not high-risk, so the Chapter III obligations do not apply."
+    if root == "Art 25":
+        return _art_25(context, ref_id)
     return _high_risk_role(context, root)
 
 
@@ -201,6 +203,30 @@ def _high_risk_role(context: SystemContext, root: str) -> Proposal:
     if root == "Art 27":
         return _art_27(context)
     return True, "High-risk system: applies."
+
+
+def _art_25(context: SystemContext, ref_id: str) -> Proposal:
+    """Responsibilities along the value chain: who becomes the provider, and what the others owe."""
+    others = context.operator_roles & {"importer", "distributor", "deployer"}
+    if ref_id.startswith("Art 25(1)"):
+        if others:
+            return True, f"As {context.roles_label} the organisation becomes the provider if it puts its name on the " \
+                         "system, modifies it substantially or changes its intended purpose (Art 25(1)); confirm " \
+                         "none of these applies, or take on Art 16."
+        return False, "Art 25(1) concerns distributors, importers, deployers and other third parties; the " \
+                      "organisation is the provider already."
+    if ref_id.startswith(("Art 25(2)", "Art 25(4)")):
+        if context.is_provider:
+            return True, "The organisation is the provider: it cooperates with, and agrees in writing with, those " \
+                         "who supply or take over the system (Art 25(2), (4))."
+        return False, f"{ref_id[:len('Art 25(2)')]} binds the provider; as {context.roles_label} the organisation " \
+                      "is not it."
+    if ref_id.startswith("Art 25(3)"):
+        if "product_manufacturer" in context.operator_roles:
+            return True, "Product manufacturer of an Annex I Section A product: it is the provider of the system " \
+                         "(Art 25(3))."
+        return False, "Art 25(3) concerns product manufacturers under Annex I Section A."
+    return True, "High-risk system: the value-chain rules of Art 25 apply to the organisation's role(s)."
 
 
 def _art_27(context: SystemContext) -> Proposal:

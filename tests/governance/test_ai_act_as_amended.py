@@ -37,8 +37,8 @@ def eu():
 
 
 def test_counts(eu):
-    assert len(eu.requirements) == 324
-    assert len(eu.assessable()) == 179
+    assert len(eu.requirements) == 395
+    assert len(eu.assessable()) == 227
 
 
 # ----------------------------------------------------------------------------- 1. Art 113 dates
@@ -165,16 +165,16 @@ def test_chapter_v_gpai(eu):
         "Art 51": ["Art 51(1)", "Art 51(2)", "Art 51(3)"],
         "Art 51(1)": ["Art 51(1)(a)", "Art 51(1)(b)"],
         "Art 52": [f"Art 52({n})" for n in range(1, 7)],
-        "Art 53": ["Art 53(1)", "Art 53(2)", "Art 53(3)", "Art 53(4)"],
+        "Art 53": [f"Art 53({n})" for n in range(1, 8)],
         "Art 53(1)": [f"Art 53(1)({p})" for p in "abcd"],
-        "Art 54": ["Art 54(1)", "Art 54(2)", "Art 54(3)", "Art 54(6)"],
-        "Art 55": ["Art 55(1)", "Art 55(2)"],
+        "Art 54": [f"Art 54({n})" for n in range(1, 7)],
+        "Art 55": ["Art 55(1)", "Art 55(2)", "Art 55(3)"],
         "Art 55(1)": [f"Art 55(1)({p})" for p in "abcd"],
     }
     for parent, children in expected.items():
         assert [r.ref_id for r in eu.children(parent)] == children, parent
     gpai = [r for r in eu.requirements if r.ref_id.split("(")[0] in {f"Art {n}" for n in range(51, 56)}]
-    assert len(gpai) == 34
+    assert len(gpai) == 40
     for r in gpai:
         assert r.applies_from == GPAI and "Art 113, point (b)" in r.applies_from_source, r.ref_id
         assert ELI in r.notes and r.text_status == "paraphrase" and r.fact_source is None, r.ref_id
@@ -193,6 +193,39 @@ def test_chapter_v_gpai(eu):
     assessable = {r.ref_id for r in gpai if r.assessable}
     assert assessable == {"Art 52(1)", "Art 53(1)(a)", "Art 53(1)(b)", "Art 53(1)(c)", "Art 53(1)(d)", "Art 53(3)",
                           "Art 54(1)", "Art 54(2)", "Art 55(1)(a)", "Art 55(1)(b)", "Art 55(1)(c)", "Art 55(1)(d)"}
+
+
+def test_chapter_iii_section_3_duties_of_providers_importers_distributors_and_the_value_chain(eu):
+    expected = {
+        "Art 16": [f"Art 16({p})" for p in "abcdefghijkl"],
+        "Art 18": ["Art 18(1)", "Art 18(2)", "Art 18(3)"],
+        "Art 18(1)": [f"Art 18(1)({p})" for p in "abcde"],
+        "Art 19": ["Art 19(1)", "Art 19(2)"],
+        "Art 20": ["Art 20(1)", "Art 20(2)"],
+        "Art 21": ["Art 21(1)", "Art 21(2)", "Art 21(3)"],
+        "Art 22": [f"Art 22({n})" for n in range(1, 5)],
+        "Art 23": [f"Art 23({n})" for n in range(1, 8)],
+        "Art 23(1)": [f"Art 23(1)({p})" for p in "abcd"],
+        "Art 24": [f"Art 24({n})" for n in range(1, 7)],
+        "Art 25": [f"Art 25({n})" for n in range(1, 6)],
+        "Art 25(1)": [f"Art 25(1)({p})" for p in "abc"],
+    }
+    for parent, children in expected.items():
+        assert [r.ref_id for r in eu.children(parent)] == children, parent
+    articles = {"Art 16"} | {f"Art {n}" for n in range(18, 26)}
+    section_3 = [r for r in eu.requirements if r.ref_id.split("(")[0] in articles]
+    assert len(section_3) == 65
+    for r in section_3:
+        assert r.applies_from == ANNEX_III and r.urn == PFX + r.ref_id.lower().replace("art ", "art-").replace(
+            ")(", "-").replace("(", "-").replace(")", ""), r.ref_id
+        assert ELI in r.notes and "aicomply-dev/aicomply @ dbcedff" in r.notes and r.fact_source is None, r.ref_id
+    assert all("2026/1744 amended Art 25" in r.notes for r in section_3 if r.ref_id.startswith("Art 25"))
+    # Duties of Member States, authorities and the authorised representative are not the operator's to assess.
+    assert not {r.ref_id for r in section_3 if r.assessable} & {"Art 18(2)", "Art 21(3)", "Art 22(3)", "Art 22(4)",
+                                                                 "Art 25(5)"}
+    assert "10 years" in eu.get("Art 18(1)").text and "six months" in eu.get("Art 19(1)").text
+    assert "Art 22(1)" in eu.get("Art 23(1)(d)").text and "Art 23(3)" in eu.get("Art 24(1)").text
+    assert "Annex I Section A" in eu.get("Art 25(3)").text and "written agreement" in eu.get("Art 25(4)").text
 
 
 def test_art_2_2_annex_i_section_b(eu):
@@ -261,7 +294,7 @@ def test_the_report_note_lists_the_affected_provisions_once(db):
     assert note["provisions"] == ["Art 5(1)", "Art 5(1)(ba)", "Art 5(1)(bb)", "Art 5(1a)", "Art 5(1a)(a)",
                                   "Art 5(1a)(b)", "Art 5(1b)", "Art 50(2)", "Art 111(4)"]
     assert CONSOLIDATED in note["text"] and "not yet verified against the Official Journal" in note["text"]
-    html = render_to_string("reports/audit_report.html", {"source_note": note, "framework": {"name": "x"}})
+    html = render_to_string("reports/audit_report.html", {"source_notes": [note], "framework": {"name": "x"}})
     assert html.count('id="secondary-sources"') == 1
     assert html.count("CELEX 02024R1689-20260727") == 1
     assert "Art 5(1)(ba), Art 5(1)(bb)" in html

@@ -168,6 +168,52 @@ def test_importer_and_distributor_duties_follow_their_roles():
     assert not _applies(importer, "Art 9(1)")
 
 
+def test_art_25_says_who_becomes_the_provider_and_what_the_provider_owes():
+    importer, provider = _context({"importer"}), _context({"provider"})
+    manufacturer = _context({"product_manufacturer"}, "high_risk_annex_i")
+    assert _applies(importer, "Art 25(1)(a)", "Art 25") and not _applies(provider, "Art 25(1)(a)", "Art 25")
+    assert "becomes the provider" in propose(importer, "eu-ai-act", "Art 25", "Art 25(1)")[1]
+    for ref in ("Art 25(2)", "Art 25(4)"):
+        assert _applies(provider, ref, "Art 25") and not _applies(importer, ref, "Art 25"), ref
+    assert _applies(manufacturer, "Art 25(3)", "Art 25") and not _applies(provider, "Art 25(3)", "Art 25")
+    assert not _applies(_context({"importer"}, "minimal"), "Art 25(1)", "Art 25")
+
+
+def _shipped_eu_ai_act_nodes() -> list[tuple[str, str]]:
+    """(root, ref_id) of every assessable node of the shipped EU AI Act catalog, read as data."""
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(__file__).resolve().parents[2] / "governance" / "catalogs" / "eu-ai-act-2024-1689.yaml"
+    rows = yaml.safe_load(path.read_text())["requirements"]
+    parents = {row["ref_id"]: row["parent"] for row in rows}
+
+    def root(ref_id: str) -> str:
+        while parents.get(ref_id):
+            ref_id = parents[ref_id]
+        return ref_id
+
+    return [(root(row["ref_id"]), row["ref_id"]) for row in rows if row["assessable"]]
+
+
+def _articles_applying(context: SystemContext) -> set[str]:
+    return {root for root, ref in _shipped_eu_ai_act_nodes() if propose(context, "eu-ai-act", root, ref)[0]}
+
+
+def test_the_shipped_catalog_gives_an_importer_and_a_distributor_their_own_duties_only():
+    points = frozenset({"Annex III 4(a)"})
+    importer = _articles_applying(_context({"importer"}, annex_iii_points=points))
+    distributor = _articles_applying(_context({"distributor"}, annex_iii_points=points))
+    provider = _articles_applying(_context({"provider"}, annex_iii_points=points))
+    assert {"Art 23", "Art 25", "Art 5"} <= importer and "Art 24" not in importer
+    assert {"Art 24", "Art 25", "Art 5"} <= distributor and "Art 23" not in distributor
+    provider_only = {"Art 9", "Art 10", "Art 11", "Art 12", "Art 13", "Art 14", "Art 15", "Art 16", "Art 17",
+                     "Art 18", "Art 19", "Art 20", "Art 21", "Art 22", "Art 43", "Art 72", "Art 73"}
+    assert provider_only <= provider and not provider_only & (importer | distributor)
+    assert not {"Art 23", "Art 24", "Art 26", "Art 27"} & provider
+
+
 def test_the_service_proposes_per_role_from_the_loaded_catalog(acme, alice, fixture_catalogs):
     system = services.ai_system_create(organisation=acme, actor=alice,
                                        data={**SYSTEM_DATA, "operator_roles": ["deployer"]})
