@@ -61,6 +61,7 @@ beat: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy --strict robustness/engine  # the rest of the tree is not yet mypy-clean (issue 15)
 
 bench: setup
 	$(PY) benchmarks/engine_throughput.py

@@ -188,7 +188,7 @@ def batch_seed(seed: int, batch_index: int) -> int:
     return int(np.random.SeedSequence([seed, batch_index]).generate_state(2, dtype=np.uint32).view(np.uint64)[0] >> 1)
 
 
-class CWLinf(Attack):
+class CWLinf(Attack):  # type: ignore[misc]  # torchattacks ships no type information
     """L∞ PGD on the Carlini-Wagner margin loss, as the CLIP papers mean by "CW".
 
     Maximises -relu(z_y - max_{j≠y} z_j + κ) (TeCoA's κ = 50): every example keeps being
@@ -290,7 +290,7 @@ def run_attack(
     with torch.random.fork_rng(devices=devices), torch.enable_grad(), _autocast_off(images.device):
         torch.manual_seed(seed)
         attack = build_attack(model, spec, eps, n_classes, seed % (2**31))
-        adversarial = attack(images, labels).detach()
+        adversarial: Tensor = attack(images, labels).detach()
     assert_in_ball(adversarial, images, eps, spec.norm)
     return adversarial
 

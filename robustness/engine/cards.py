@@ -61,7 +61,8 @@ def card_to_dict(card: object) -> dict[str, Any]:
     """A plain JSON-ready dict (tuples become lists)."""
     if not dataclasses.is_dataclass(card) or isinstance(card, type):
         raise TypeError(f"expected a dataclass instance, got {type(card).__name__}")
-    return json.loads(json.dumps(dataclasses.asdict(card)))
+    plain: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(card)))
+    return plain
 
 
 def write_card(card: object, path: str | Path) -> Path:

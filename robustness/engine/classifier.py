@@ -124,7 +124,8 @@ class ZeroShotClassifier(nn.Module):
 
     def image_features(self, x: Tensor) -> Tensor:
         """Unnormalised image embeddings (N, D) for [0, 1] inputs (FARE needs these)."""
-        return self.visual(self.preprocess(x)).float()
+        features: Tensor = self.visual(self.preprocess(x)).float()
+        return features
 
     def encode_images(self, x: Tensor) -> Tensor:
         """L2-normalised image embeddings (N, D) for [0, 1] inputs."""

@@ -177,7 +177,7 @@ class _Trainer:
         self.classifier.train()
         output = self.loss(images, labels)
         self.optimizer.zero_grad(set_to_none=True)
-        output.loss.backward()
+        torch.autograd.backward(output.loss)
         self.optimizer.step()
         self.scheduler.step()
         return float(output.loss.detach())
@@ -306,7 +306,7 @@ def _rng_state() -> dict[str, Any]:
         # numpy's state holds an ndarray, which weights_only loading refuses: store a tensor.
         "numpy": (kind, torch.from_numpy(np.asarray(keys, dtype=np.int64)), position, has_gauss, cached),
     }
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
+    if torch.cuda.is_available() and torch.cuda.is_initialized():  # type: ignore[no-untyped-call]  # unannotated in torch
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
 

@@ -241,7 +241,8 @@ def _hf_cache_candidates(hf_hub: str) -> list[Path]:
 
 def _tokenizer(architecture: str) -> Tokenizer:
     try:
-        return open_clip.get_tokenizer(architecture)
+        tokenizer: Tokenizer = open_clip.get_tokenizer(architecture)
+        return tokenizer
     except (OSError, ValueError, RuntimeError) as error:
         raise ModelConfigError(f"no offline tokenizer for {architecture!r}: {error}") from error
 

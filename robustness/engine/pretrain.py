@@ -211,7 +211,7 @@ def _train(model: ClipModel, recipe: PretrainRecipe, progress: ProgressCallback 
             model.logit_scale.exp(),
         )
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        torch.autograd.backward(loss)
         optimizer.step()
         with torch.no_grad():
             model.logit_scale.clamp_(0, MAX_LOGIT_SCALE)
@@ -320,7 +320,7 @@ def _test_logits(
 ) -> tuple[Tensor, Tensor]:
     split = synthetic.generate_split(spec, "test", compositions, recipe.eval_images_per_class)
     images, labels = split.dataset.tensors()
-    logits = torch.cat([classifier(chunk) for chunk in images.split(256)])
+    logits = torch.cat([classifier(chunk) for chunk in torch.split(images, 256)])
     return logits, labels
 
 

@@ -172,7 +172,8 @@ def _background(rng: np.random.Generator, background: int, image_size: int) -> n
     ramp = np.linspace(-1, 1, image_size)
     direction = rng.normal(0, 0.06, 2)
     gradient = direction[0] * ramp[None, :] + direction[1] * ramp[:, None]
-    return np.clip(grey + tint[None, None, :] + gradient[..., None], 0, 1)
+    shaded: np.ndarray = np.clip(grey + tint[None, None, :] + gradient[..., None], 0, 1)
+    return shaded
 
 
 def _shape_mask(shape: str, centre: tuple[float, float], radius: float, angle: float, image_size: int) -> np.ndarray:
