@@ -11,8 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from governance.models.tenancy import Role
-from governance.permissions import PERMISSIONS, Action
+from governance.permissions import Action
 from tests.assessments.world import World, fingerprint, world_make
+from tests.authorisation_oracle import ALLOWED
 from tests.conftest import CALLERS
 
 U = reverse
@@ -140,7 +141,7 @@ def test_web_page_authorisation(page: Page, caller: str, world: World, client_as
         assert response.status_code in page.other
         allowed = False
     else:
-        allowed = Role(caller) in PERMISSIONS[page.needs]
+        allowed = Role(caller) in ALLOWED[page.needs]
         assert response.status_code == (page.ok if allowed else 403), response.content[:300]
     if page.writes and allowed:
         assert fingerprint(acme) != before, "an allowed write changed nothing"

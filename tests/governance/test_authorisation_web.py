@@ -15,7 +15,8 @@ import pytest
 from django.urls import reverse
 
 from governance.models import Membership, Role
-from governance.permissions import PERMISSIONS, Action
+from governance.permissions import Action
+from tests.authorisation_oracle import ALLOWED
 from tests.conftest import CALLERS
 from tests.governance.conftest import image_folder_zip, organisation_state
 
@@ -112,7 +113,7 @@ def _expected(page: Page, caller: str, method: str) -> int:
         role = Role.ORG_ADMIN  # mallory acts in her own organisation, Globex
     else:
         role = Role(caller)
-    if page.action is not None and role not in PERMISSIONS[page.action]:
+    if page.action is not None and role not in ALLOWED[page.action]:
         return 403
     return 200 if method == "GET" else 302
 

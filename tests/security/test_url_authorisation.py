@@ -16,7 +16,8 @@ from django.db import transaction
 from django.http import HttpResponse
 
 from governance.models.tenancy import Role
-from governance.permissions import PERMISSIONS, Action
+from governance.permissions import Action
+from tests.authorisation_oracle import ALLOWED
 from tests.conftest import CALLERS
 from tests.security.harness import ACME_LABEL, ACME_NAME, Matrix, state
 from tests.security.url_rules import (
@@ -78,7 +79,7 @@ def expected(pattern: UrlPattern, rule: Rule, method: str, caller: str) -> Expec
         return Expected(allowed, denied=False)
     assert isinstance(need, Action), f"{pattern.label}: no rule for {method}"
     role = Role(caller) if caller in Role.values else Role.ORG_ADMIN  # mallory is Globex's admin
-    if caller == "other_organisation" and rule.scope is Scope.OWNED and role not in PERMISSIONS[need]:
+    if caller == "other_organisation" and rule.scope is Scope.OWNED and role not in ALLOWED[need]:
         # Her role may not do this at all (attesting is the auditor's alone): refused before any lookup,
         # so a missing id answers the same 403 and nothing hints that Acme's row exists.
         return Expected(frozenset({403}), denied=True)
@@ -88,7 +89,7 @@ def expected(pattern: UrlPattern, rule: Rule, method: str, caller: str) -> Expec
         return Expected(frozenset({404} if method == "GET" else {400, 404}), denied=True)
     if caller == "other_organisation" and rule.scope is Scope.ORG_KEYED:
         return Expected(frozenset({200, 404}), denied=method != "GET")
-    if role not in PERMISSIONS[need]:
+    if role not in ALLOWED[need]:
         return Expected(frozenset({403}), denied=True)
     return Expected(allowed, denied=False)
 
@@ -193,7 +194,7 @@ def test_guessed_ids_of_another_organisation_answer_as_if_absent(matrix: Matrix,
         answers[label] = response.status_code
         assert ACME_LABEL.encode() not in response.content, f"{label}: the answer shows Acme's data"
     need = rule.need(method)
-    allowed = {404} if Role.CONSULTANT in PERMISSIONS[need] else {403, 404}
+    allowed = {404} if Role.CONSULTANT in ALLOWED[need] else {403, 404}
     if method != "GET":
         allowed.add(400)  # an empty body refused before the lookup: the same for a missing id
     assert answers["acme's id"] == answers["a missing id"] and answers["acme's id"] in allowed, answers
