@@ -1,16 +1,12 @@
-"""Parse and validate the framework catalogs and crosswalks in this folder.
+"""Parse and validate the framework catalogs in this folder (the crosswalks: ``crosswalks.py``).
 
 Pure Python (PyYAML only) — no Django import — so that the catalog files can be
 checked in any test run and the Django management command can load them
 idempotently into models from the frozen dataclasses returned here.
 
-File formats are described in ``README.md``. Entry points:
-
-* :func:`load_catalog` — one framework edition file → :class:`Catalog`
-* :func:`load_crosswalks` — the crosswalk file, checked against loaded catalogs
-  → ``list[Mapping]``
-* :func:`load_directory` — every ``*.yaml`` catalog in a folder plus its
-  ``crosswalks.yaml``
+File formats are described in ``README.md``. Entry point: :func:`load_catalog` — one
+framework edition file → :class:`Catalog`. The YAML reader and field checks here serve
+``crosswalks.py`` too.
 
 Every problem raises :class:`CatalogError` with the file, the place in the file
 and what is wrong.
@@ -21,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -30,7 +25,6 @@ from typing import Any, Literal, overload
 import yaml
 
 CATALOG_DIR = Path(__file__).resolve().parent
-CROSSWALKS_FILENAME = "crosswalks.yaml"
 
 KINDS = frozenset(
     {
@@ -54,25 +48,6 @@ TEXT_POLICIES = frozenset({"full", "paraphrase", "ids_and_titles"})
 # "guidance" (a "should" standard such as ISO/IEC 23894: addressed / partly addressed / not addressed).
 ASSESSMENT_SCALES = frozenset({"conformity", "guidance"})
 TEXT_STATUSES = frozenset({"official", "paraphrase", "unofficial-correction", "not-available"})
-# OLIR-style relationship of the *source* requirement to the *target* requirement:
-#   equal      — both ask for the same thing;
-#   subset     — everything the source asks for is also asked by the target (target asks more);
-#   superset   — the source asks for everything the target asks, and more;
-#   intersects — they overlap in part.
-RELATIONSHIPS = frozenset({"equal", "subset", "superset", "intersects"})
-THEMES = frozenset(
-    {
-        "risk-management",
-        "data-governance",
-        "documentation",
-        "record-keeping",
-        "transparency",
-        "human-oversight",
-        "accuracy-robustness-cybersecurity",
-        "post-market-monitoring",
-    }
-)
-
 _FRAMEWORK_REQUIRED = (
     "urn",
     "slug",
@@ -97,20 +72,7 @@ _REQUIREMENT_REQUIRED = (
     "assessable",
 )
 _REQUIREMENT_OPTIONAL = ("applies_from", "applies_from_source", "notes", "fact_source")
-_MAPPING_REQUIRED = ("source", "target", "relationship", "provenance")
-_MAPPING_OPTIONAL = ("theme", "rationale")
-# A row's provenance is either a published crosswalk (a key of the file's `sources` and a locator: row or page)
-# or the product's own mapping, which then needs a rationale and a reviewer.
-_PROVENANCE_KEYS = ("document", "locator", "own", "reviewer", "note")
-_SOURCE_REQUIRED = ("title", "publisher", "version", "url", "citation")
-_SOURCE_OPTIONAL = ("notes",)
-OWN_MAPPING_CITATION = "Anchorage's own mapping"
-PROVENANCE_REQUIRED_MESSAGE = (
-    "provenance must name a source document with a locator ({document: <key of sources>, locator: <row or page>}) "
-    "or be the product's own mapping with a rationale and a reviewer ({own: true, reviewer: <name or role>})"
-)
-
-_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TOKEN_RE = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
 _FRAMEWORK_URN_RE = re.compile(r"^urn:anchorage:framework:(?P<slug>[a-z0-9-]+):(?P<token>[a-z0-9.-]+)$")
 _REQ_URN_TAIL_RE = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
@@ -203,40 +165,6 @@ class Catalog:
         return tuple(r for r in self.requirements if r.assessable)
 
 
-@dataclass(frozen=True)
-class CrosswalkSource:
-    """A published crosswalk that rows cite (the file's ``sources`` section)."""
-
-    key: str
-    title: str
-    publisher: str
-    version: str  # version or date, as the document gives it
-    url: str
-    citation: str  # short name, e.g. "Microsoft's AI RMF ↔ ISO/IEC 42001 crosswalk"
-    notes: str | None = None
-
-
-@dataclass(frozen=True)
-class Mapping:
-    source: str  # requirement URN
-    target: str  # requirement URN
-    relationship: str
-    rationale: str  # "" only for a row taken from a source document
-    provenance: str  # one line: the document, version and locator, or "Anchorage's own mapping; reviewer: …"
-    source_framework: str  # framework URN
-    target_framework: str  # framework URN
-    order: int  # 0-based position in the file
-    theme: str | None = None
-    is_own_mapping: bool = False
-    source_document: str = ""  # title of the cited crosswalk
-    source_publisher: str = ""
-    source_version: str = ""
-    source_url: str = ""
-    source_locator: str = ""  # row or page in the cited crosswalk
-    reviewer: str = ""  # who stands behind an own mapping
-    citation: str = ""  # short form for inline text: "<document's short name>, <locator>"
-
-
 # --------------------------------------------------------------------------- YAML
 
 
@@ -263,7 +191,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _read_yaml(path: Path) -> tuple[Any, str]:
+def read_yaml(path: Path) -> tuple[Any, str]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -280,7 +208,7 @@ def _read_yaml(path: Path) -> tuple[Any, str]:
 # --------------------------------------------------------------------------- field checks
 
 
-def _check_keys(obj: Any, required: tuple[str, ...], optional: tuple[str, ...], path: Path, where: str) -> dict:
+def check_keys(obj: Any, required: tuple[str, ...], optional: tuple[str, ...], path: Path, where: str) -> dict:
     if not isinstance(obj, dict):
         raise CatalogError(f"expected a mapping, got {type(obj).__name__}", path=path, where=where)
     missing = [k for k in required if k not in obj]
@@ -294,12 +222,12 @@ def _check_keys(obj: Any, required: tuple[str, ...], optional: tuple[str, ...], 
 
 
 @overload
-def _str(value: Any, key: str, path: Path, where: str, *, nullable: Literal[False] = ...) -> str: ...
+def text_field(value: Any, key: str, path: Path, where: str, *, nullable: Literal[False] = ...) -> str: ...
 @overload
-def _str(value: Any, key: str, path: Path, where: str, *, nullable: Literal[True]) -> str | None: ...
+def text_field(value: Any, key: str, path: Path, where: str, *, nullable: Literal[True]) -> str | None: ...
 
 
-def _str(value: Any, key: str, path: Path, where: str, *, nullable: bool = False) -> str | None:
+def text_field(value: Any, key: str, path: Path, where: str, *, nullable: bool = False) -> str | None:
     if value is None and nullable:
         return None
     if not isinstance(value, str):
@@ -334,7 +262,7 @@ def _date(value: Any, key: str, path: Path, where: str, *, nullable: bool = Fals
     raise CatalogError(f"{key} must be a date YYYY-MM-DD, got {value!r}", path=path, where=where)
 
 
-def _choice(value: Any, key: str, allowed: frozenset[str], path: Path, where: str) -> str:
+def choice_field(value: Any, key: str, allowed: frozenset[str], path: Path, where: str) -> str:
     if not isinstance(value, str) or value not in allowed:
         raise CatalogError(
             f"{key} {value!r} is invalid; expected one of: {', '.join(sorted(allowed))}", path=path, where=where
@@ -347,10 +275,11 @@ def _choice(value: Any, key: str, allowed: frozenset[str], path: Path, where: st
 
 def _parse_framework(obj: Any, path: Path) -> tuple[Framework, str]:
     where = "framework"
-    _check_keys(obj, _FRAMEWORK_REQUIRED, _FRAMEWORK_OPTIONAL, path, where)
-    values = {k: _str(obj[k], k, path, where) for k in _FRAMEWORK_REQUIRED if k not in ("published", "text_policy")}
+    check_keys(obj, _FRAMEWORK_REQUIRED, _FRAMEWORK_OPTIONAL, path, where)
+    values = {k: text_field(obj[k], k, path, where)
+              for k in _FRAMEWORK_REQUIRED if k not in ("published", "text_policy")}
     slug = values["slug"]
-    if not _SLUG_RE.match(slug):
+    if not SLUG_RE.match(slug):
         raise CatalogError(f"slug {slug!r} must be lowercase letters, digits and hyphens", path=path, where=where)
     match = _FRAMEWORK_URN_RE.match(values["urn"])
     if not match:
@@ -374,9 +303,9 @@ def _parse_framework(obj: Any, path: Path) -> tuple[Framework, str]:
         published=_date(obj["published"], "published", path, where),
         source=values["source"],
         licence=values["licence"],
-        text_policy=_choice(obj["text_policy"], "text_policy", TEXT_POLICIES, path, where),
-        notes=_str(obj.get("notes"), "notes", path, where, nullable=True),
-        assessment_scale=_choice(obj.get("assessment_scale", "conformity"), "assessment_scale", ASSESSMENT_SCALES,
+        text_policy=choice_field(obj["text_policy"], "text_policy", TEXT_POLICIES, path, where),
+        notes=text_field(obj.get("notes"), "notes", path, where, nullable=True),
+        assessment_scale=choice_field(obj.get("assessment_scale", "conformity"), "assessment_scale", ASSESSMENT_SCALES,
                                  path, where),
     )
     return framework, f"urn:anchorage:req:{slug}:{token}:"
@@ -394,260 +323,137 @@ def load_catalog(path: str | Path) -> Catalog:
     dates, and a source for every ``applies_from``.
     """
     path = Path(path)
-    data, sha = _read_yaml(path)
-    _check_keys(data, ("framework", "requirements"), (), path, "top level")
+    data, sha = read_yaml(path)
+    check_keys(data, ("framework", "requirements"), (), path, "top level")
     framework, urn_prefix = _parse_framework(data["framework"], path)
 
     items = data["requirements"]
     if not isinstance(items, list) or not items:
         raise CatalogError("requirements must be a non-empty list", path=path, where="requirements")
-
-    by_ref: dict[str, Requirement] = {}
-    urns: dict[str, str] = {}
-    later_ref_ids = {
-        item.get("ref_id") for item in items if isinstance(item, dict) and isinstance(item.get("ref_id"), str)
-    }
-    requirements: list[Requirement] = []
+    seen = _Seen(all_ref_ids={item.get("ref_id") for item in items
+                              if isinstance(item, dict) and isinstance(item.get("ref_id"), str)})
     for index, item in enumerate(items):
-        label = item.get("ref_id") if isinstance(item, dict) else None
-        where = f"requirements[{index}]" + (f" (ref_id {label!r})" if isinstance(label, str) else "")
-        _check_keys(item, _REQUIREMENT_REQUIRED, _REQUIREMENT_OPTIONAL, path, where)
+        requirement = _parse_requirement(item, index, framework, urn_prefix, seen, path)
+        seen.by_ref[requirement.ref_id] = requirement
+        seen.urns[requirement.urn] = requirement.ref_id
+    return Catalog(framework=framework, requirements=tuple(seen.by_ref.values()), path=str(path), sha256=sha)
 
-        ref_id = _str(item["ref_id"], "ref_id", path, where)
-        if ref_id != ref_id.strip():
-            raise CatalogError(f"ref_id {ref_id!r} has leading/trailing whitespace", path=path, where=where)
-        if ref_id in by_ref:
-            raise CatalogError(
-                f"duplicate ref_id {ref_id!r} (first at requirements[{by_ref[ref_id].order}])", path=path, where=where
-            )
 
-        urn = _str(item["urn"], "urn", path, where)
-        if not urn.startswith(urn_prefix) or not _REQ_URN_TAIL_RE.match(urn[len(urn_prefix) :]):
-            raise CatalogError(
-                f"urn {urn!r} must be {urn_prefix}<lowercase id: letters, digits, '.', '-'>", path=path, where=where
-            )
-        if urn in urns:
-            raise CatalogError(f"duplicate urn {urn!r} (first used by ref_id {urns[urn]!r})", path=path, where=where)
+@dataclass
+class _Seen:
+    """What the file's earlier requirements claimed (ref_ids, URNs) and every ref_id it names."""
 
-        parent = _str(item["parent"], "parent", path, where, nullable=True)
-        parent_req = None
-        if parent is not None:
-            if parent == ref_id:
-                raise CatalogError(f"requirement {ref_id!r} is its own parent", path=path, where=where)
-            parent_req = by_ref.get(parent)
-            if parent_req is None:
-                if parent in later_ref_ids:
-                    raise CatalogError(
-                        f"parent {parent!r} appears after its child; list requirements in document order",
-                        path=path,
-                        where=where,
-                    )
-                raise CatalogError(f"missing parent: no requirement has ref_id {parent!r}", path=path, where=where)
+    all_ref_ids: set[str]
+    by_ref: dict[str, Requirement] = field(default_factory=dict)
+    urns: dict[str, str] = field(default_factory=dict)
 
-        kind = _choice(item["kind"], "kind", KINDS, path, where)
-        title = _str(item["title"], "title", path, where, nullable=True)
-        text = _str(item["text"], "text", path, where, nullable=True)
-        text_status = _choice(item["text_status"], "text_status", TEXT_STATUSES, path, where)
-        if (text is None) != (text_status == "not-available"):
-            raise CatalogError(
-                "text must be null exactly when text_status is 'not-available' "
-                f"(text is {'null' if text is None else 'set'}, text_status {text_status!r})",
-                path=path,
-                where=where,
-            )
-        policy = framework.text_policy
-        if policy == "ids_and_titles" and text is not None:
-            raise CatalogError("text_policy 'ids_and_titles' allows no text; set text: null", path=path, where=where)
-        if policy != "full" and text_status == "official":
-            raise CatalogError(
-                f"text_status 'official' is not allowed under text_policy {policy!r}", path=path, where=where
-            )
-        notes = _str(item.get("notes"), "notes", path, where, nullable=True)
-        fact_source = _str(item.get("fact_source"), "fact_source", path, where, nullable=True)
-        if text_status == "unofficial-correction" and not notes:
-            raise CatalogError(
-                "text_status 'unofficial-correction' needs notes saying what was corrected and from which source",
-                path=path,
-                where=where,
-            )
 
-        assessable = item["assessable"]
-        if not isinstance(assessable, bool):
-            raise CatalogError(f"assessable must be true or false, got {assessable!r}", path=path, where=where)
+def _parse_requirement(item: Any, index: int, framework: Framework, urn_prefix: str, seen: _Seen,
+                       path: Path) -> Requirement:
+    label = item.get("ref_id") if isinstance(item, dict) else None
+    where = f"requirements[{index}]" + (f" (ref_id {label!r})" if isinstance(label, str) else "")
+    check_keys(item, _REQUIREMENT_REQUIRED, _REQUIREMENT_OPTIONAL, path, where)
+    ref_id = _ref_id(item, seen, path, where)
+    urn = _urn(item, urn_prefix, seen, path, where)
+    parent = text_field(item["parent"], "parent", path, where, nullable=True)
+    parent_req = _parent(parent, ref_id, seen, path, where)
+    kind = choice_field(item["kind"], "kind", KINDS, path, where)
+    texts = _texts(item, framework.text_policy, path, where)
+    assessable = item["assessable"]
+    if not isinstance(assessable, bool):
+        raise CatalogError(f"assessable must be true or false, got {assessable!r}", path=path, where=where)
+    applies_from, applies_from_source = _dates(item, path, where)
+    return Requirement(
+        urn=urn,
+        ref_id=ref_id,
+        parent=parent,
+        parent_urn=parent_req.urn if parent_req else None,
+        kind=kind,
+        assessable=assessable,
+        order=index,
+        depth=parent_req.depth + 1 if parent_req else 0,
+        framework_urn=framework.urn,
+        applies_from=applies_from,
+        applies_from_source=applies_from_source,
+        **texts,
+    )
 
-        applies_from = _date(item.get("applies_from"), "applies_from", path, where, nullable=True)
-        applies_from_source = _str(item.get("applies_from_source"), "applies_from_source", path, where, nullable=True)
-        if applies_from is not None and applies_from_source is None:
-            raise CatalogError("applies_from needs applies_from_source", path=path, where=where)
-        if applies_from is None and applies_from_source is not None:
-            raise CatalogError("applies_from_source given without applies_from", path=path, where=where)
 
-        requirement = Requirement(
-            urn=urn,
-            ref_id=ref_id,
-            parent=parent,
-            parent_urn=parent_req.urn if parent_req else None,
-            kind=kind,
-            title=title,
-            text=text,
-            text_status=text_status,
-            assessable=assessable,
-            order=index,
-            depth=parent_req.depth + 1 if parent_req else 0,
-            framework_urn=framework.urn,
-            applies_from=applies_from,
-            applies_from_source=applies_from_source,
-            notes=notes,
-            fact_source=fact_source,
+def _ref_id(item: dict, seen: _Seen, path: Path, where: str) -> str:
+    ref_id = text_field(item["ref_id"], "ref_id", path, where)
+    if ref_id != ref_id.strip():
+        raise CatalogError(f"ref_id {ref_id!r} has leading/trailing whitespace", path=path, where=where)
+    if ref_id in seen.by_ref:
+        raise CatalogError(
+            f"duplicate ref_id {ref_id!r} (first at requirements[{seen.by_ref[ref_id].order}])", path=path, where=where
         )
-        by_ref[ref_id] = requirement
-        urns[urn] = ref_id
-        requirements.append(requirement)
-
-    return Catalog(framework=framework, requirements=tuple(requirements), path=str(path), sha256=sha)
+    return ref_id
 
 
-# --------------------------------------------------------------------------- crosswalks
+def _urn(item: dict, urn_prefix: str, seen: _Seen, path: Path, where: str) -> str:
+    urn = text_field(item["urn"], "urn", path, where)
+    if not urn.startswith(urn_prefix) or not _REQ_URN_TAIL_RE.match(urn[len(urn_prefix) :]):
+        raise CatalogError(
+            f"urn {urn!r} must be {urn_prefix}<lowercase id: letters, digits, '.', '-'>", path=path, where=where
+        )
+    if urn in seen.urns:
+        raise CatalogError(f"duplicate urn {urn!r} (first used by ref_id {seen.urns[urn]!r})", path=path, where=where)
+    return urn
 
 
-def load_crosswalks(path: str | Path, catalogs: Iterable[Catalog]) -> list[Mapping]:
-    """Parse the crosswalk file and check every mapping against the loaded catalogs.
-
-    Checks: required/unknown keys, both ends are requirement URNs of a loaded
-    catalog, the ends belong to different frameworks, relationship and theme
-    values, provenance (a cited source document with a locator, or the product's
-    own mapping with a rationale and a reviewer), no pair listed twice (in either
-    direction).
-    """
-    path = Path(path)
-    index: dict[str, Requirement] = {}
-    framework_urns: dict[str, str] = {}
-    for catalog in catalogs:
-        fw = catalog.framework.urn
-        if fw in framework_urns:
-            raise CatalogError(f"framework {fw!r} is loaded twice ({framework_urns[fw]} and {catalog.path})", path=path)
-        framework_urns[fw] = catalog.path
-        for requirement in catalog.requirements:
-            index[requirement.urn] = requirement
-
-    data, _ = _read_yaml(path)
-    _check_keys(data, ("crosswalks",), ("sources",), path, "top level")
-    sources = _parse_sources(data.get("sources"), path)
-    items = data["crosswalks"]
-    if not isinstance(items, list):
-        raise CatalogError("crosswalks must be a list", path=path, where="crosswalks")
-
-    seen: dict[tuple[str, str], int] = {}
-    mappings: list[Mapping] = []
-    for i, item in enumerate(items):
-        where = f"crosswalks[{i}]"
-        _check_keys(item, _MAPPING_REQUIRED, _MAPPING_OPTIONAL, path, where)
-        source = _str(item["source"], "source", path, where)
-        target = _str(item["target"], "target", path, where)
-        where = f"crosswalks[{i}] ({source} -> {target})"
-        for end, urn in (("source", source), ("target", target)):
-            if urn not in index:
-                raise CatalogError(
-                    f"{end} {urn!r} does not exist in any loaded catalog (dangling crosswalk end)",
-                    path=path,
-                    where=where,
-                )
-        src, tgt = index[source], index[target]
-        if src.framework_urn == tgt.framework_urn:
+def _parent(parent: str | None, ref_id: str, seen: _Seen, path: Path, where: str) -> Requirement | None:
+    """The parent requirement, which must exist and come earlier in document order."""
+    if parent is None:
+        return None
+    if parent == ref_id:
+        raise CatalogError(f"requirement {ref_id!r} is its own parent", path=path, where=where)
+    parent_req = seen.by_ref.get(parent)
+    if parent_req is None:
+        if parent in seen.all_ref_ids:
             raise CatalogError(
-                f"source and target are both in {src.framework_urn!r}; crosswalks map between frameworks",
+                f"parent {parent!r} appears after its child; list requirements in document order",
                 path=path,
                 where=where,
             )
-        relationship = _choice(item["relationship"], "relationship", RELATIONSHIPS, path, where)
-        theme = item.get("theme")
-        if theme is not None:
-            theme = _choice(theme, "theme", THEMES, path, where)
-        rationale = _str(item.get("rationale"), "rationale", path, where, nullable=True) or ""
-        provenance = _parse_provenance(item["provenance"], rationale, sources, path, where)
-        for pair in ((source, target), (target, source)):
-            if pair in seen:
-                raise CatalogError(
-                    f"pair already mapped at crosswalks[{seen[pair]}] "
-                    f"({'same' if pair == (source, target) else 'reverse'} direction)",
-                    path=path,
-                    where=where,
-                )
-        seen[(source, target)] = i
-        mappings.append(
-            Mapping(
-                source=source,
-                target=target,
-                relationship=relationship,
-                rationale=rationale,
-                source_framework=src.framework_urn,
-                target_framework=tgt.framework_urn,
-                order=i,
-                theme=theme,
-                **provenance,
-            )
+        raise CatalogError(f"missing parent: no requirement has ref_id {parent!r}", path=path, where=where)
+    return parent_req
+
+
+def _texts(item: dict, policy: str, path: Path, where: str) -> dict[str, str | None]:
+    """title, text, text_status, notes and fact_source, consistent with the framework's text policy."""
+    text = text_field(item["text"], "text", path, where, nullable=True)
+    text_status = choice_field(item["text_status"], "text_status", TEXT_STATUSES, path, where)
+    if (text is None) != (text_status == "not-available"):
+        raise CatalogError(
+            "text must be null exactly when text_status is 'not-available' "
+            f"(text is {'null' if text is None else 'set'}, text_status {text_status!r})",
+            path=path,
+            where=where,
         )
-    return mappings
+    if policy == "ids_and_titles" and text is not None:
+        raise CatalogError("text_policy 'ids_and_titles' allows no text; set text: null", path=path, where=where)
+    if policy != "full" and text_status == "official":
+        raise CatalogError(
+            f"text_status 'official' is not allowed under text_policy {policy!r}", path=path, where=where
+        )
+    notes = text_field(item.get("notes"), "notes", path, where, nullable=True)
+    if text_status == "unofficial-correction" and not notes:
+        raise CatalogError(
+            "text_status 'unofficial-correction' needs notes saying what was corrected and from which source",
+            path=path,
+            where=where,
+        )
+    return {"title": text_field(item["title"], "title", path, where, nullable=True), "text": text,
+            "text_status": text_status, "notes": notes,
+            "fact_source": text_field(item.get("fact_source"), "fact_source", path, where, nullable=True)}
 
 
-def _parse_sources(obj: Any, path: Path) -> dict[str, CrosswalkSource]:
-    if obj is None:
-        return {}
-    if not isinstance(obj, dict):
-        raise CatalogError("sources must be a mapping of key -> document", path=path, where="sources")
-    sources: dict[str, CrosswalkSource] = {}
-    for key, entry in obj.items():
-        where = f"sources[{key!r}]"
-        if not isinstance(key, str) or not _SLUG_RE.match(key):
-            raise CatalogError("a source key must be lowercase letters, digits and hyphens", path=path, where=where)
-        _check_keys(entry, _SOURCE_REQUIRED, _SOURCE_OPTIONAL, path, where)
-        values = {k: _str(entry[k], k, path, where) for k in _SOURCE_REQUIRED}
-        sources[key] = CrosswalkSource(key=key, notes=_str(entry.get("notes"), "notes", path, where, nullable=True),
-                                       **values)
-    return sources
-
-
-def _parse_provenance(
-    obj: Any, rationale: str, sources: dict[str, CrosswalkSource], path: Path, where: str
-) -> dict[str, Any]:
-    """The provenance fields of a :class:`Mapping` (everything but the ends, relationship and theme)."""
-    if not isinstance(obj, dict):
-        raise CatalogError(PROVENANCE_REQUIRED_MESSAGE, path=path, where=where)
-    _check_keys(obj, (), _PROVENANCE_KEYS, path, f"{where} provenance")
-    note = _str(obj.get("note"), "note", path, where, nullable=True)
-    suffix = f"; {note}" if note else ""
-    if obj.get("own") is True:
-        reviewer = _str(obj.get("reviewer"), "reviewer", path, where, nullable=True)
-        if not reviewer or not rationale or "document" in obj or "locator" in obj:
-            raise CatalogError(PROVENANCE_REQUIRED_MESSAGE, path=path, where=where)
-        return {"provenance": f"{OWN_MAPPING_CITATION}; reviewer: {reviewer}{suffix}", "is_own_mapping": True,
-                "reviewer": reviewer, "citation": OWN_MAPPING_CITATION}
-    key, locator = obj.get("document"), obj.get("locator")
-    if "own" in obj or "reviewer" in obj or not isinstance(locator, str) or not locator.strip():
-        raise CatalogError(PROVENANCE_REQUIRED_MESSAGE, path=path, where=where)
-    if key not in sources:
-        raise CatalogError(f"provenance document {key!r} is not one of sources: {', '.join(sorted(sources))}",
-                           path=path, where=where)
-    document = sources[key]
-    return {"provenance": f"{document.title} — {document.publisher}, {document.version}: {locator}{suffix}",
-            "source_document": document.title, "source_publisher": document.publisher,
-            "source_version": document.version, "source_url": document.url, "source_locator": locator,
-            "citation": f"{document.citation}, {locator}"}
-
-
-def load_directory(directory: str | Path = CATALOG_DIR) -> tuple[list[Catalog], list[Mapping]]:
-    """Every framework file (``*.yaml`` except the crosswalk file) and the crosswalks in ``directory``.
-
-    Catalogs come back sorted by file name; framework URNs must be unique.
-    """
-    directory = Path(directory)
-    catalogs = [load_catalog(p) for p in sorted(directory.glob("*.yaml")) if p.name != CROSSWALKS_FILENAME]
-    seen: dict[str, str] = {}
-    for catalog in catalogs:
-        urn = catalog.framework.urn
-        if urn in seen:
-            raise CatalogError(f"framework {urn!r} is defined twice (also in {seen[urn]})", path=catalog.path)
-        seen[urn] = catalog.path
-    crosswalk_path = directory / CROSSWALKS_FILENAME
-    mappings = load_crosswalks(crosswalk_path, catalogs) if crosswalk_path.exists() else []
-    return catalogs, mappings
+def _dates(item: dict, path: Path, where: str) -> tuple[dt.date | None, str | None]:
+    applies_from = _date(item.get("applies_from"), "applies_from", path, where, nullable=True)
+    applies_from_source = text_field(item.get("applies_from_source"), "applies_from_source", path, where,
+                                     nullable=True)
+    if applies_from is not None and applies_from_source is None:
+        raise CatalogError("applies_from needs applies_from_source", path=path, where=where)
+    if applies_from is None and applies_from_source is not None:
+        raise CatalogError("applies_from_source given without applies_from", path=path, where=where)
+    return applies_from, applies_from_source

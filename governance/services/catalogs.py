@@ -13,7 +13,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from governance.catalogs import schema
+from governance.catalogs import crosswalks, schema
 from governance.models.catalog import Crosswalk, Framework, Requirement
 
 _FRAMEWORK_FIELDS = ("slug", "ref_id", "name", "edition", "publisher", "published", "source", "licence",
@@ -82,7 +82,7 @@ def _requirements_upsert(framework: Framework, catalog: schema.Catalog, report: 
     report.stale_requirements += sorted(set(existing) - set(by_urn))
 
 
-def _crosswalks_replace(mappings: list[schema.Mapping], report: LoadReport) -> None:
+def _crosswalks_replace(mappings: list[crosswalks.Mapping], report: LoadReport) -> None:
     ids = dict(Requirement.objects.filter(
         urn__in={m.source for m in mappings} | {m.target for m in mappings}).values_list("urn", "pk"))
     kept: set[int] = set()
@@ -101,7 +101,7 @@ def _crosswalks_replace(mappings: list[schema.Mapping], report: LoadReport) -> N
 @transaction.atomic
 def catalogs_load(*, directory: str | Path = schema.CATALOG_DIR) -> LoadReport:
     """Parse every catalog in `directory` (raising `CatalogError` before touching the database)."""
-    catalogs, mappings = schema.load_directory(directory)
+    catalogs, mappings = crosswalks.load_directory(directory)
     report = LoadReport()
     for catalog in catalogs:
         framework, changed = _framework_upsert(catalog, report)
