@@ -71,7 +71,7 @@ SEED = """
 from django.contrib.auth import get_user_model
 from governance.models import AISystem, Organisation, ModelVersion
 from governance import services
-from robustness.services.requests import evaluation_run_request
+from robustness.services.run_requests import evaluation_run_request
 demo = Organisation.objects.get(slug="demo")
 officer = get_user_model().objects.get(username="officer")
 for index in range(20):

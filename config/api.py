@@ -20,7 +20,7 @@ from assessments import api as assessments_api
 from config.tasks import ping
 from governance import api as governance_api
 from governance.models.tenancy import Membership
-from governance.permissions import PERMISSIONS, Action
+from governance.permissions import PERMISSIONS, Permission
 from robustness import api as robustness_api
 
 router = DefaultRouter()
@@ -37,7 +37,7 @@ _JOB = inline_serializer("WorkerPingJob", fields={
 # Who may run the diagnostics: Django staff, or a member whose role may manage members
 # (governance.permissions: org_admin) in at least one organisation. The diagnostics are not
 # organisation data, but they put work on the shared `default` queue (which also renders reports).
-DIAGNOSTICS_ACTION = Action.MANAGE_MEMBERS
+DIAGNOSTICS_ACTION = Permission.MANAGE_MEMBERS
 
 
 class IsStaffOrOrganisationAdmin(BasePermission):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 
 from governance.models.tenancy import Membership, Organisation
-from governance.permissions import Action, role_allows
+from governance.permissions import Permission, role_allows
 
 SESSION_KEY = "organisation_id"
 HEADER = "HTTP_X_ORGANISATION"
@@ -31,7 +31,7 @@ class AccessContext:
     def role(self) -> str:
         return self.membership.role
 
-    def can(self, action: Action) -> bool:
+    def can(self, action: Permission) -> bool:
         return role_allows(self.role, action)
 
 

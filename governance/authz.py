@@ -1,7 +1,7 @@
-"""The one place where views and API endpoints decide access (ARCHITECTURE.md's table).
+"""The one place where views and API endpoints decide access (the table in docs/architecture.md).
 
 Web views use `OrganisationAccessMixin`, API views `OrganisationPermission`. Both resolve the
-request's `AccessContext` and check one `Action`: reads need `Action.READ`; writes need the
+request's `AccessContext` and check one `Permission`: reads need `Permission.READ`; writes need the
 view's `write_action` (or the per-verb `required_actions`). Anonymous users are sent to log in;
 a non-member gets 404 so that nothing hints an object exists; a member whose role may not do
 the action gets 403. Querysets are always filtered to the context's organisation.
@@ -20,23 +20,23 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from governance.access import AccessContext, access_context_get
-from governance.permissions import Action
+from governance.permissions import Permission
 
 
-def required_action_for(method: str, *, write_action: Action | None,
-                        required_actions: dict[str, Action] | None) -> Action | None:
+def required_action_for(method: str, *, write_action: Permission | None,
+                        required_actions: dict[str, Permission] | None) -> Permission | None:
     if required_actions and method in required_actions:
         return required_actions[method]
     if method in SAFE_METHODS:
-        return Action.READ
+        return Permission.READ
     return write_action
 
 
 class OrganisationAccessMixin(LoginRequiredMixin):
     """Web views: `self.access` is the caller's context once `dispatch` has let them in."""
 
-    write_action: Action | None = None
-    required_actions: dict[str, Action] | None = None
+    write_action: Permission | None = None
+    required_actions: dict[str, Permission] | None = None
     access: AccessContext
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:

@@ -4,7 +4,7 @@ from django.http import HttpRequest
 
 from governance.access import access_context_get
 from governance.models.tenancy import Membership
-from governance.permissions import PERMISSIONS, Action
+from governance.permissions import PERMISSIONS, Permission
 
 
 def current_organisation(request: HttpRequest) -> dict[str, object]:
@@ -12,6 +12,6 @@ def current_organisation(request: HttpRequest) -> dict[str, object]:
     context = access_context_get(request) if hasattr(request, "user") else None
     if context is None:
         return {"access": None, "can": {}, "my_memberships": []}
-    can = {action.value: context.role in PERMISSIONS[action] for action in Action}
+    can = {action.value: context.role in PERMISSIONS[action] for action in Permission}
     memberships = Membership.objects.filter(user=request.user).select_related("organisation")
     return {"access": context, "can": can, "my_memberships": memberships}

@@ -1,4 +1,4 @@
-"""The permission table of ARCHITECTURE.md (and docs/permissions.md), in one place. Every view and API asks here.
+"""The permission table of docs/architecture.md and docs/permissions.md, in one place. Every view and API asks here.
 
 Role is necessary, not always sufficient: approving an assessment also needs the person to be one
 of its named reviewers who recorded none of its results (four eyes, `assessments.selectors.signoff`).
@@ -11,7 +11,7 @@ from enum import StrEnum
 from governance.models.tenancy import Role
 
 
-class Action(StrEnum):
+class Permission(StrEnum):
     MANAGE_MEMBERS = "manage_members"
     EDIT_REGISTRY = "edit_registry"  # AI systems, model versions, datasets, classification
     EDIT_CONTROLS = "edit_controls"  # controls, risks, Statement of Applicability
@@ -30,21 +30,21 @@ _ADMIN, _OFFICER, _CONSULTANT, _AUDITOR = Role.ORG_ADMIN, Role.RISK_OFFICER, Rol
 _EVERYONE = frozenset(Role)
 _EDITORS = frozenset({_ADMIN, _OFFICER, _CONSULTANT})
 
-PERMISSIONS: dict[Action, frozenset[Role]] = {
-    Action.MANAGE_MEMBERS: frozenset({_ADMIN}),
-    Action.EDIT_REGISTRY: _EDITORS,
-    Action.EDIT_CONTROLS: _EDITORS,
-    Action.RUN_ROBUSTNESS: _EDITORS,
-    Action.EDIT_ASSESSMENTS: _EDITORS,
-    Action.APPROVE_ASSESSMENTS: frozenset({_ADMIN, _OFFICER}),
-    Action.ATTEST_REPORTS: frozenset({_AUDITOR}),
-    Action.EDIT_ENGAGEMENTS: frozenset({_ADMIN, _CONSULTANT}),
-    Action.READ: _EVERYONE,
-    Action.GENERATE_REPORTS: _EDITORS,
-    Action.DOWNLOAD_REPORTS: _EVERYONE,
-    Action.VERIFY: _EVERYONE,
+PERMISSIONS: dict[Permission, frozenset[Role]] = {
+    Permission.MANAGE_MEMBERS: frozenset({_ADMIN}),
+    Permission.EDIT_REGISTRY: _EDITORS,
+    Permission.EDIT_CONTROLS: _EDITORS,
+    Permission.RUN_ROBUSTNESS: _EDITORS,
+    Permission.EDIT_ASSESSMENTS: _EDITORS,
+    Permission.APPROVE_ASSESSMENTS: frozenset({_ADMIN, _OFFICER}),
+    Permission.ATTEST_REPORTS: frozenset({_AUDITOR}),
+    Permission.EDIT_ENGAGEMENTS: frozenset({_ADMIN, _CONSULTANT}),
+    Permission.READ: _EVERYONE,
+    Permission.GENERATE_REPORTS: _EDITORS,
+    Permission.DOWNLOAD_REPORTS: _EVERYONE,
+    Permission.VERIFY: _EVERYONE,
 }
 
 
-def role_allows(role: str | None, action: Action) -> bool:
+def role_allows(role: str | None, action: Permission) -> bool:
     return role is not None and Role(role) in PERMISSIONS[action]

@@ -20,7 +20,7 @@ from rest_framework.routers import DefaultRouter
 from governance.api.filters import query_id
 from governance.authz import OrganisationPermission, access_of
 from governance.models.registry import Dataset, ModelVersion
-from governance.permissions import Action
+from governance.permissions import Permission
 from robustness import selectors
 from robustness.models import AnchorAnalysis, EvaluationRun, RetrainingRun
 from robustness.serializers import (
@@ -29,7 +29,7 @@ from robustness.serializers import (
     RetrainingRunSerializer,
     RunRequestSerializer,
 )
-from robustness.services import requests
+from robustness.services import run_requests
 
 
 def _errors(error: ValidationError) -> dict[str, Any]:
@@ -38,7 +38,7 @@ def _errors(error: ValidationError) -> dict[str, Any]:
 
 class _RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [OrganisationPermission]
-    write_action = Action.RUN_ROBUSTNESS
+    write_action = Permission.RUN_ROBUSTNESS
     kind = ""
 
     def get_queryset(self) -> Any:
@@ -69,7 +69,7 @@ class _RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         try:
-            run = requests.run_cancel(run=self.get_object(), actor=request.user)
+            run = run_requests.run_cancel(run=self.get_object(), actor=request.user)
         except ValidationError as error:
             raise serializers.ValidationError(_errors(error)) from None
         return Response(self.get_serializer(run).data)
@@ -78,7 +78,7 @@ class _RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def rerun(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         try:
-            run = requests.run_rerun(run=self.get_object(), actor=request.user)
+            run = run_requests.run_rerun(run=self.get_object(), actor=request.user)
         except ValidationError as error:
             raise serializers.ValidationError(_errors(error)) from None
         return Response(self.get_serializer(run).data, status=status.HTTP_201_CREATED)
@@ -91,7 +91,7 @@ class EvaluationRunViewSet(_RunViewSet):
 
     @extend_schema(request=RunRequestSerializer, responses={201: EvaluationRunSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self._submit(request, lambda version, dataset, data: requests.evaluation_run_request(
+        return self._submit(request, lambda version, dataset, data: run_requests.evaluation_run_request(
             ai_system=version.ai_system, model_version=version, actor=request.user, config=data["config"],
             dataset=dataset, shards=data["shards"]))
 
@@ -103,7 +103,7 @@ class AnchorAnalysisViewSet(_RunViewSet):
 
     @extend_schema(request=RunRequestSerializer, responses={201: AnchorAnalysisSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self._submit(request, lambda version, dataset, data: requests.anchor_analysis_request(
+        return self._submit(request, lambda version, dataset, data: run_requests.anchor_analysis_request(
             ai_system=version.ai_system, model_version=version, actor=request.user, config=data["config"]))
 
 
@@ -114,7 +114,7 @@ class RetrainingRunViewSet(_RunViewSet):
 
     @extend_schema(request=RunRequestSerializer, responses={201: RetrainingRunSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self._submit(request, lambda version, dataset, data: requests.retraining_run_request(
+        return self._submit(request, lambda version, dataset, data: run_requests.retraining_run_request(
             ai_system=version.ai_system, model_version=version, actor=request.user, config=data["config"],
             training_dataset=dataset))
 

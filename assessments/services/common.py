@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from governance.models.tenancy import Membership, Organisation
-from governance.permissions import Action, role_allows
+from governance.permissions import Permission, role_allows
 
 Actor = AbstractBaseUser | AnonymousUser | None
 
@@ -56,7 +56,7 @@ def user_or_none(actor: Actor) -> AbstractBaseUser | None:
     return actor if isinstance(actor, AbstractBaseUser) else None
 
 
-def actor_assert_may(actor: Actor, *, organisation_id: int, action: Action, refusal: str) -> AbstractBaseUser:
+def actor_assert_may(actor: Actor, *, organisation_id: int, action: Permission, refusal: str) -> AbstractBaseUser:
     """The actor as a user whose role in the organisation may do `action` (`governance.permissions`), else
     `NotPermittedError(refusal)`: for the services that a person, never the system, must do."""
     user = user_or_none(actor)

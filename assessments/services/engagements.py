@@ -25,7 +25,7 @@ class PhaseTemplate:
     description: str
 
 
-# The method's three phases (ARCHITECTURE.md, the consultant's journey).
+# The method's three phases (the consultant's 90-day engagement).
 DEFAULT_PLAN = (
     PhaseTemplate(1, 30, "Risk assessment", "Find the models that fail adversarial screening."),
     PhaseTemplate(31, 60, "Anchor definition", "Diagnose and expand the class text anchors."),

@@ -29,7 +29,7 @@ from assessments.services.common import (
 from governance.audit import audit_event_record, audit_snapshot
 from governance.models.audit import AuditAction
 from governance.models.tenancy import Organisation
-from governance.permissions import Action
+from governance.permissions import Permission
 
 _CHUNK = 1024 * 1024
 
@@ -64,7 +64,7 @@ MAX_ANNOTATION_CHARS = 5000
 @transaction.atomic
 def evidence_annotation_add(*, evidence: Evidence, text: str, actor: Actor) -> EvidenceAnnotation:
     """A person's note beside the evidence (machine evidence included); the evidence and its versions stay."""
-    user = actor_assert_may(actor, organisation_id=evidence.organisation_id, action=Action.EDIT_ASSESSMENTS,
+    user = actor_assert_may(actor, organisation_id=evidence.organisation_id, action=Permission.EDIT_ASSESSMENTS,
                             refusal="Only an org admin, risk officer or consultant of the organisation may "
                                     "annotate evidence.")
     text = (text or "").strip()

@@ -22,7 +22,7 @@ from assessments.services.common import Actor, AssessmentLockedError, ConflictEr
 from governance.audit import audit_event_record
 from governance.models import Crosswalk, Relationship, Requirement
 from governance.models.audit import AuditAction
-from governance.permissions import Action
+from governance.permissions import Permission
 
 _R = ResultStatus
 # Best first. An inferred result is never better than its source; a relationship other than
@@ -202,7 +202,7 @@ def result_inference_confirm(*, result: RequirementResult, actor: Actor) -> Requ
     """A person confirms an inferred result as it stands; it stays inferred, with its sources, but now counts."""
     result = (RequirementResult.objects.select_for_update().select_related("assessment", "requirement")
               .get(pk=result.pk))
-    user = actor_assert_may(actor, organisation_id=result.organisation_id, action=Action.EDIT_ASSESSMENTS,
+    user = actor_assert_may(actor, organisation_id=result.organisation_id, action=Permission.EDIT_ASSESSMENTS,
                             refusal="Only an org admin, risk officer or consultant of the organisation may "
                                     "confirm an inferred result.")
     if result.assessment.status not in (AssessmentStatus.DRAFT, AssessmentStatus.IN_REVIEW):

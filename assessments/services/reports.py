@@ -17,7 +17,7 @@ from assessments.services.common import Actor, ConflictError, NotPermittedError,
 from governance.audit import audit_event_record, audit_snapshot
 from governance.models.audit import AuditAction
 from governance.models.tenancy import Membership
-from governance.permissions import Action, role_allows
+from governance.permissions import Permission, role_allows
 
 logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=15)
@@ -102,7 +102,7 @@ def report_attest(*, report: Report, actor: Actor, report_sha256: str, comment: 
     report = Report.objects.select_for_update().select_related("assessment", "organisation").get(pk=report.pk)
     user = user_or_none(actor)
     membership = Membership.objects.filter(user=user, organisation_id=report.organisation_id).first() if user else None
-    if membership is None or not role_allows(membership.role, Action.ATTEST_REPORTS):
+    if membership is None or not role_allows(membership.role, Permission.ATTEST_REPORTS):
         raise NotPermittedError("Only an auditor of the organisation may attest a report.")
     refusal = attestation_refusal(report, user)
     if refusal:

@@ -25,7 +25,7 @@ from assessments.services.inference import result_inference_confirm
 from assessments.views.base import OrganisationView, run_service
 from assessments.viewsets.assessments import XLSX
 from assessments.viewsets.common import download
-from governance.permissions import Action
+from governance.permissions import Permission
 
 ASSESSMENTS = Assessment.objects.select_related("framework", "ai_system", "model_version")
 
@@ -48,7 +48,7 @@ class AssessmentListView(OrganisationView):
 
 
 class AssessmentCreateView(OrganisationView):
-    required_actions = {"GET": Action.EDIT_ASSESSMENTS, "POST": Action.EDIT_ASSESSMENTS}
+    required_actions = {"GET": Permission.EDIT_ASSESSMENTS, "POST": Permission.EDIT_ASSESSMENTS}
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return self._render(AssessmentForm(organisation=self.access.organisation))
@@ -92,10 +92,10 @@ def signoff_state(assessment: Assessment, user: object) -> dict[str, object]:
 
 
 _TRANSITIONS = {
-    "submit": (assessment_submit_for_review, Action.EDIT_ASSESSMENTS, "Submitted for review."),
-    "approve": (assessment_approve, Action.APPROVE_ASSESSMENTS, "Approved."),
-    "lock": (assessment_lock, Action.APPROVE_ASSESSMENTS, "Locked: the snapshot and its SHA-256 are stored."),
-    "return": (assessment_return_to_draft, Action.APPROVE_ASSESSMENTS, "Returned to draft."),
+    "submit": (assessment_submit_for_review, Permission.EDIT_ASSESSMENTS, "Submitted for review."),
+    "approve": (assessment_approve, Permission.APPROVE_ASSESSMENTS, "Approved."),
+    "lock": (assessment_lock, Permission.APPROVE_ASSESSMENTS, "Locked: the snapshot and its SHA-256 are stored."),
+    "return": (assessment_return_to_draft, Permission.APPROVE_ASSESSMENTS, "Returned to draft."),
 }
 
 
@@ -116,7 +116,7 @@ class AssessmentTransitionView(OrganisationView):
 
 
 class ResultEditView(OrganisationView):
-    required_actions = {"GET": Action.EDIT_ASSESSMENTS, "POST": Action.EDIT_ASSESSMENTS}
+    required_actions = {"GET": Permission.EDIT_ASSESSMENTS, "POST": Permission.EDIT_ASSESSMENTS}
 
     def _result(self, pk: int) -> RequirementResult:
         return self.organisation_object(
@@ -153,7 +153,7 @@ class ResultEditView(OrganisationView):
 
 
 class ResultReviewView(OrganisationView):
-    required_actions = {"POST": Action.EDIT_ASSESSMENTS}
+    required_actions = {"POST": Permission.EDIT_ASSESSMENTS}
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         result = self.organisation_object(RequirementResult.objects.select_related("requirement"), pk=pk)
@@ -167,7 +167,7 @@ class ResultReviewView(OrganisationView):
 class ResultInferenceConfirmView(OrganisationView):
     """POST: a person confirms an inferred result (it stays inferred, and now counts for approval)."""
 
-    required_actions = {"POST": Action.EDIT_ASSESSMENTS}
+    required_actions = {"POST": Permission.EDIT_ASSESSMENTS}
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         result = self.organisation_object(RequirementResult.objects.select_related("requirement"), pk=pk)
@@ -204,7 +204,7 @@ _EXPORTS = {
 
 
 class AssessmentExportView(OrganisationView):
-    required_actions = {"GET": Action.DOWNLOAD_REPORTS}
+    required_actions = {"GET": Permission.DOWNLOAD_REPORTS}
 
     def get(self, request: HttpRequest, pk: int, export: str) -> HttpResponse:
         assessment = self.organisation_object(Assessment, pk=pk)

@@ -26,7 +26,7 @@ from assessments.services import (
     phase_update,
 )
 from assessments.views.base import OrganisationView, run_service
-from governance.permissions import Action as Permission
+from governance.permissions import Permission
 
 EDIT = {"GET": Permission.EDIT_ENGAGEMENTS, "POST": Permission.EDIT_ENGAGEMENTS}
 

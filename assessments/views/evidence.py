@@ -22,7 +22,7 @@ from assessments.services import (
 )
 from assessments.views.base import OrganisationView
 from assessments.viewsets.common import file_download
-from governance.permissions import Action
+from governance.permissions import Permission
 
 
 class EvidenceListView(OrganisationView):
@@ -42,7 +42,7 @@ class EvidenceListView(OrganisationView):
 
 
 class EvidenceCreateView(OrganisationView):
-    required_actions = {"GET": Action.EDIT_ASSESSMENTS, "POST": Action.EDIT_ASSESSMENTS}
+    required_actions = {"GET": Permission.EDIT_ASSESSMENTS, "POST": Permission.EDIT_ASSESSMENTS}
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return self._render(EvidenceWithVersionForm(organisation=self.access.organisation))
@@ -82,7 +82,7 @@ def _warn_if_expired(request: HttpRequest, version: EvidenceVersion) -> None:
 
 
 class EvidenceDetailView(OrganisationView):
-    write_action = Action.EDIT_ASSESSMENTS  # POST adds a version
+    write_action = Permission.EDIT_ASSESSMENTS  # POST adds a version
 
     def get(self, request: HttpRequest, pk: int, form: EvidenceVersionForm | None = None,
             annotation_form: EvidenceAnnotationForm | None = None) -> HttpResponse:
@@ -115,7 +115,7 @@ class EvidenceDetailView(OrganisationView):
 class EvidenceAnnotationCreateView(EvidenceDetailView):
     """POST: a person's annotation beside the evidence (the way to comment on machine evidence)."""
 
-    write_action = Action.EDIT_ASSESSMENTS
+    write_action = Permission.EDIT_ASSESSMENTS
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -134,7 +134,7 @@ class EvidenceAnnotationCreateView(EvidenceDetailView):
 class EvidenceVersionDownloadView(OrganisationView):
     """Evidence files leave only through here (never a public /media/ URL)."""
 
-    required_actions = {"GET": Action.DOWNLOAD_REPORTS}
+    required_actions = {"GET": Permission.DOWNLOAD_REPORTS}
 
     def get(self, request: HttpRequest, pk: int) -> FileResponse:
         version = self.organisation_object(EvidenceVersion, pk=pk)

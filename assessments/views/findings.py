@@ -12,7 +12,7 @@ from assessments.models import Finding
 from assessments.models.findings import FINDING_TRANSITIONS, OPEN_FINDING_STATUSES
 from assessments.services import finding_create, finding_update
 from assessments.views.base import OrganisationView
-from governance.permissions import Action
+from governance.permissions import Permission
 
 
 class FindingListView(OrganisationView):
@@ -33,7 +33,7 @@ def _finding_data(data: dict) -> dict:
 
 
 class FindingCreateView(OrganisationView):
-    required_actions = {"GET": Action.EDIT_ASSESSMENTS, "POST": Action.EDIT_ASSESSMENTS}
+    required_actions = {"GET": Permission.EDIT_ASSESSMENTS, "POST": Permission.EDIT_ASSESSMENTS}
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return self._render(FindingForm(organisation=self.access.organisation))
@@ -54,7 +54,7 @@ class FindingCreateView(OrganisationView):
 
 
 class FindingDetailView(OrganisationView):
-    write_action = Action.EDIT_ASSESSMENTS
+    write_action = Permission.EDIT_ASSESSMENTS
 
     def get(self, request: HttpRequest, pk: int, form: FindingForm | None = None) -> HttpResponse:
         finding = self.organisation_object(Finding.objects.select_related("owner", "ai_system", "assessment")

@@ -14,7 +14,7 @@ from assessments.selectors.verify import file_verify
 from assessments.services import report_attest, report_request
 from assessments.views.base import OrganisationView, run_service
 from assessments.viewsets.common import file_download
-from governance.permissions import Action
+from governance.permissions import Permission
 
 
 class ReportListView(OrganisationView):
@@ -27,7 +27,7 @@ class ReportListView(OrganisationView):
 
 
 class ReportRequestView(OrganisationView):
-    required_actions = {"POST": Action.GENERATE_REPORTS}
+    required_actions = {"POST": Permission.GENERATE_REPORTS}
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         assessment = self.organisation_object(Assessment, pk=pk)
@@ -50,7 +50,7 @@ class ReportDetailView(OrganisationView):
 class ReportAttestView(OrganisationView):
     """POST: an auditor attests a generated Final report by the SHA-256 they verified."""
 
-    required_actions = {"POST": Action.ATTEST_REPORTS}
+    required_actions = {"POST": Permission.ATTEST_REPORTS}
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         report = self.organisation_object(Report, pk=pk)
@@ -71,7 +71,7 @@ class ReportAttestView(OrganisationView):
 class ReportDownloadView(OrganisationView):
     """Reports leave only through here (auditors included), never a public /media/ URL."""
 
-    required_actions = {"GET": Action.DOWNLOAD_REPORTS}
+    required_actions = {"GET": Permission.DOWNLOAD_REPORTS}
 
     def get(self, request: HttpRequest, pk: int) -> FileResponse:
         report = self.organisation_object(Report, pk=pk)
@@ -82,7 +82,7 @@ class ReportDownloadView(OrganisationView):
 
 
 class VerifyView(OrganisationView):
-    required_actions = {"GET": Action.VERIFY, "POST": Action.VERIFY}
+    required_actions = {"GET": Permission.VERIFY, "POST": Permission.VERIFY}
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return render(request, "assessments/verify.html", {"form": VerifyForm()})

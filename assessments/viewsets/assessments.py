@@ -29,7 +29,7 @@ from assessments.viewsets.base import OrganisationViewSet, organisation_row, org
 from assessments.viewsets.common import download, member_users
 from governance.api.filters import list_schema
 from governance.models import AISystem, Control, Framework, ModelVersion
-from governance.permissions import Action
+from governance.permissions import Permission
 
 ASSESSMENT_FILTERS = {"framework": "framework_id", "ai_system": "ai_system_id", "status": "status"}
 RESULT_FILTERS = {"assessment": "assessment_id", "result": "result", "requirement": "requirement_id",
@@ -46,10 +46,10 @@ class AssessmentViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retri
     serializer_class = s.AssessmentSerializer
     filters = ASSESSMENT_FILTERS
     action_permissions = {
-        "approve": Action.APPROVE_ASSESSMENTS, "lock": Action.APPROVE_ASSESSMENTS,
-        "return_to_draft": Action.APPROVE_ASSESSMENTS, "snapshot": Action.DOWNLOAD_REPORTS,
-        "soa_csv": Action.DOWNLOAD_REPORTS, "soa_xlsx": Action.DOWNLOAD_REPORTS,
-        "manifest_csv": Action.DOWNLOAD_REPORTS, "manifest_xlsx": Action.DOWNLOAD_REPORTS,
+        "approve": Permission.APPROVE_ASSESSMENTS, "lock": Permission.APPROVE_ASSESSMENTS,
+        "return_to_draft": Permission.APPROVE_ASSESSMENTS, "snapshot": Permission.DOWNLOAD_REPORTS,
+        "soa_csv": Permission.DOWNLOAD_REPORTS, "soa_xlsx": Permission.DOWNLOAD_REPORTS,
+        "manifest_csv": Permission.DOWNLOAD_REPORTS, "manifest_xlsx": Permission.DOWNLOAD_REPORTS,
     }
 
     @extend_schema(request=s.AssessmentCreateSerializer, responses={201: s.AssessmentSerializer})
@@ -152,7 +152,7 @@ class RequirementResultViewSet(OrganisationViewSet, mixins.ListModelMixin, mixin
                 .prefetch_related("controls", "evidence_versions").order_by("assessment_id", "requirement__order"))
     serializer_class = s.RequirementResultSerializer
     filters = RESULT_FILTERS
-    action_permissions = {"confirm_inference": Action.EDIT_ASSESSMENTS}
+    action_permissions = {"confirm_inference": Permission.EDIT_ASSESSMENTS}
 
     @extend_schema(request=s.ResultUpdateSerializer, responses=s.RequirementResultSerializer)
     def partial_update(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:

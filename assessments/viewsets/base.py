@@ -17,7 +17,7 @@ from assessments.services.common import AssessmentIncompleteError, ConflictError
 from governance.access import AccessContext
 from governance.api.filters import filters_apply
 from governance.authz import OrganisationPermission, access_of
-from governance.permissions import Action
+from governance.permissions import Permission
 
 
 class Conflict(exceptions.APIException):
@@ -40,13 +40,13 @@ class OrganisationViewSet(viewsets.GenericViewSet):
     """Querysets are always the caller's organisation; others' rows are 404, never 403."""
 
     permission_classes = [OrganisationPermission]
-    write_action: Action | None = Action.EDIT_ASSESSMENTS
+    write_action: Permission | None = Permission.EDIT_ASSESSMENTS
     filters: dict[str, str] = {}  # query parameter → ORM lookup, for the list
     # Per-route needs beyond read/write (e.g. "approve" → APPROVE_ASSESSMENTS), read by OrganisationPermission.
-    action_permissions: dict[str, Action] = {}
+    action_permissions: dict[str, Permission] = {}
 
     @property
-    def required_actions(self) -> dict[str, Action] | None:
+    def required_actions(self) -> dict[str, Permission] | None:
         needed = self.action_permissions.get(self.action or "")
         return {self.request.method or "GET": needed} if needed else None
 

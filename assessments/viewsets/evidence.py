@@ -21,7 +21,7 @@ from assessments.viewsets.base import OrganisationViewSet, organisation_row
 from assessments.viewsets.common import file_download
 from governance.api.filters import list_schema
 from governance.models import AISystem, Requirement
-from governance.permissions import Action
+from governance.permissions import Permission
 
 EVIDENCE_FILTERS = {"kind": "kind", "status": "status", "ai_system": "ai_system_id", "requirement": "requirements"}
 VERSION_FILTERS = {"evidence": "evidence_id", "sha256": "sha256", "source": "source"}
@@ -83,7 +83,7 @@ class EvidenceVersionViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.
     queryset = EvidenceVersion.objects.select_related("evidence").order_by("-uploaded_at", "-id")
     serializer_class = s.EvidenceVersionSerializer
     filters = VERSION_FILTERS
-    action_permissions = {"download": Action.DOWNLOAD_REPORTS}
+    action_permissions = {"download": Permission.DOWNLOAD_REPORTS}
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
@@ -100,7 +100,7 @@ class VerifyViewSet(OrganisationViewSet):
 
     serializer_class = s.VerifySerializer
     parser_classes = [MultiPartParser, FormParser]
-    write_action = Action.VERIFY
+    write_action = Permission.VERIFY
 
     def get_queryset(self):
         return EvidenceVersion.objects.none()

@@ -19,15 +19,15 @@ from assessments.selectors.dashboard import dashboard_get
 from assessments.services import report_attest, report_request
 from assessments.viewsets.base import OrganisationViewSet, organisation_row
 from assessments.viewsets.common import file_download
-from governance.permissions import Action
+from governance.permissions import Permission
 
 
 class ReportViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     queryset = Report.objects.select_related("assessment").prefetch_related("attestations__attested_by")
     serializer_class = s.ReportSerializer
-    write_action = Action.GENERATE_REPORTS
+    write_action = Permission.GENERATE_REPORTS
     filters = {"assessment": "assessment_id", "status": "status"}
-    action_permissions = {"download": Action.DOWNLOAD_REPORTS, "attest": Action.ATTEST_REPORTS}
+    action_permissions = {"download": Permission.DOWNLOAD_REPORTS, "attest": Permission.ATTEST_REPORTS}
 
     @extend_schema(request=s.ReportCreateSerializer, responses={202: s.ReportSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -26,7 +26,7 @@ from assessments.viewsets.base import OrganisationViewSet, organisation_row, org
 from assessments.viewsets.common import member_user
 from governance.api.filters import list_schema, query_value
 from governance.models import AISystem, Control, Requirement, Risk
-from governance.permissions import Action as Permission
+from governance.permissions import Permission
 
 FINDING_FILTERS = {"severity": "severity", "status": "status", "ai_system": "ai_system_id",
                    "assessment": "assessment_id", "source": "source", "owner": "owner_id"}

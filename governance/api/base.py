@@ -11,7 +11,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from governance.access import AccessContext
 from governance.authz import OrganisationPermission, access_of
-from governance.permissions import Action
+from governance.permissions import Permission
 
 T = TypeVar("T")
 
@@ -32,8 +32,8 @@ class OrganisationViewSet(GenericViewSet):
     """
 
     permission_classes = [OrganisationPermission]
-    write_action: Action | None = Action.EDIT_REGISTRY
-    required_actions: dict[str, Action] | None = None  # per-verb overrides; extra actions set their own
+    write_action: Permission | None = Permission.EDIT_REGISTRY
+    required_actions: dict[str, Permission] | None = None  # per-verb overrides; extra actions set their own
 
     @property
     def access(self) -> AccessContext:

@@ -38,7 +38,7 @@ from governance.models import (
     Requirement,
     Risk,
 )
-from governance.permissions import Action
+from governance.permissions import Permission
 
 _READ_ONLY = None  # catalogs are global and read-only: no write action exists
 
@@ -89,7 +89,7 @@ class ApplicabilityDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMi
 
     queryset = ApplicabilityDecision.objects.none()
     serializer_class = ApplicabilityDecisionSerializer
-    write_action = Action.EDIT_CONTROLS
+    write_action = Permission.EDIT_CONTROLS
 
     def scoped_queryset(self) -> Any:
         rows = selectors.applicability_for(self.access)
@@ -109,7 +109,7 @@ class ControlViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
                      mixins.UpdateModelMixin, mixins.DestroyModelMixin, OrganisationViewSet):
     queryset = Control.objects.none()
     serializer_class = ControlSerializer
-    write_action = Action.EDIT_CONTROLS
+    write_action = Permission.EDIT_CONTROLS
 
     def scoped_queryset(self) -> Any:
         return selectors.controls_for(self.access)
@@ -134,7 +134,7 @@ class RiskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
                   mixins.UpdateModelMixin, mixins.DestroyModelMixin, OrganisationViewSet):
     queryset = Risk.objects.none()
     serializer_class = RiskSerializer
-    write_action = Action.EDIT_CONTROLS
+    write_action = Permission.EDIT_CONTROLS
 
     def scoped_queryset(self) -> Any:
         return selectors.risks_for(self.access)
@@ -181,7 +181,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
 
     queryset = Membership.objects.none()
     serializer_class = MembershipSerializer
-    write_action = Action.MANAGE_MEMBERS
+    write_action = Permission.MANAGE_MEMBERS
 
     def scoped_queryset(self) -> Any:
         return selectors.memberships_for(self.access)

@@ -25,7 +25,7 @@ from governance.api.serializers import (
     TrainingCardSerializer,
 )
 from governance.models import AISystem, Dataset, EUAIActClassification, ModelVersion, TrainingObjectiveCard
-from governance.permissions import Action
+from governance.permissions import Permission
 
 
 class AISystemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -63,7 +63,7 @@ class AISystemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     @extend_schema(request=None, responses={200: dict})
     @action(detail=True, methods=["post"], url_path="propose-applicability",
-            required_actions={"POST": Action.EDIT_CONTROLS})
+            required_actions={"POST": Permission.EDIT_CONTROLS})
     def propose_applicability(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """(Re)propose the Statement of Applicability from the classification and attributes."""
         changed = service_call(services.applicability_propose, ai_system=self.get_object(), actor=request.user)
@@ -71,7 +71,7 @@ class AISystemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     @extend_schema(request=ConfirmAllSerializer, responses={200: dict})
     @action(detail=True, methods=["post"], url_path="confirm-applicability",
-            required_actions={"POST": Action.EDIT_CONTROLS})
+            required_actions={"POST": Permission.EDIT_CONTROLS})
     def confirm_applicability(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """Confirm every open proposal of one framework (by slug) with one justification."""
         payload = ConfirmAllSerializer(data=request.data)

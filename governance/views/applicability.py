@@ -16,7 +16,7 @@ from governance import selectors, services
 from governance.authz import OrganisationAccessMixin
 from governance.forms.management import ConfirmAllForm, DecisionForm
 from governance.models.applicability import ApplicabilityDecision
-from governance.permissions import Action
+from governance.permissions import Permission
 from governance.views.base import ReadView, WriteFormView, row_or_404
 
 
@@ -42,7 +42,7 @@ class StatementOfApplicabilityView(ReadView):
 class ProposeView(OrganisationAccessMixin, View):
     """POST: (re)compute the proposals from the classification and attributes."""
 
-    write_action = Action.EDIT_CONTROLS
+    write_action = Permission.EDIT_CONTROLS
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -57,7 +57,7 @@ class ProposeView(OrganisationAccessMixin, View):
 
 
 class ConfirmAllView(OrganisationAccessMixin, View):
-    write_action = Action.EDIT_CONTROLS
+    write_action = Permission.EDIT_CONTROLS
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -79,7 +79,7 @@ class ConfirmAllView(OrganisationAccessMixin, View):
 
 class DecisionView(WriteFormView):
     form_class = DecisionForm
-    write_action = Action.EDIT_CONTROLS
+    write_action = Permission.EDIT_CONTROLS
     template_name = "governance/decision_form.html"
     title = "Applicability decision"
     decision: ApplicabilityDecision

@@ -15,7 +15,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from governance.authz import OrganisationAccessMixin
-from governance.permissions import Action
+from governance.permissions import Permission
 
 
 def errors_onto_form(form: Form, error: ValidationError) -> None:
@@ -28,7 +28,7 @@ def errors_onto_form(form: Form, error: ValidationError) -> None:
 
 
 class ReadView(OrganisationAccessMixin, TemplateView):
-    """A page any member may read (Action.READ)."""
+    """A page any member may read (Permission.READ)."""
 
 
 class WriteFormView(OrganisationAccessMixin, View):
@@ -41,11 +41,11 @@ class WriteFormView(OrganisationAccessMixin, View):
     form_class: type[Form]
     template_name = "governance/form.html"
     title = ""
-    write_action: Action = Action.EDIT_REGISTRY
+    write_action: Permission = Permission.EDIT_REGISTRY
     multipart = False
 
     @property
-    def required_actions(self) -> dict[str, Action]:  # type: ignore[override]
+    def required_actions(self) -> dict[str, Permission]:  # type: ignore[override]
         return {"GET": self.write_action, "HEAD": self.write_action, "POST": self.write_action}
 
     def setup_objects(self) -> None:
@@ -99,11 +99,11 @@ class DeleteView(OrganisationAccessMixin, View):
     """GET asks for confirmation, POST deletes through the service."""
 
     template_name = "governance/confirm_delete.html"
-    write_action: Action = Action.EDIT_REGISTRY
+    write_action: Permission = Permission.EDIT_REGISTRY
     next_url = "governance:ai-system-list"
 
     @property
-    def required_actions(self) -> dict[str, Action]:  # type: ignore[override]
+    def required_actions(self) -> dict[str, Permission]:  # type: ignore[override]
         return {"GET": self.write_action, "HEAD": self.write_action, "POST": self.write_action}
 
     def get_row(self) -> models.Model:

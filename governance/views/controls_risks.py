@@ -10,7 +10,7 @@ from governance import selectors, services
 from governance.forms.management import ControlForm, RiskForm, RiskMatrixForm
 from governance.models.controls import Control
 from governance.models.risks import Risk
-from governance.permissions import Action
+from governance.permissions import Permission
 from governance.views.base import DeleteView, ReadView, WriteFormView, row_or_404
 
 
@@ -33,7 +33,7 @@ class ControlDetailView(ReadView):
 
 class ControlCreateView(WriteFormView):
     form_class = ControlForm
-    write_action = Action.EDIT_CONTROLS
+    write_action = Permission.EDIT_CONTROLS
     title = "New control"
 
     def cancel_url(self) -> str:
@@ -49,7 +49,7 @@ class ControlCreateView(WriteFormView):
 
 class ControlEditView(WriteFormView):
     form_class = ControlForm
-    write_action = Action.EDIT_CONTROLS
+    write_action = Permission.EDIT_CONTROLS
     title = "Edit control"
     control: Control
 
@@ -74,7 +74,7 @@ class ControlEditView(WriteFormView):
 
 
 class ControlDeleteView(DeleteView):
-    write_action = Action.EDIT_CONTROLS
+    write_action = Permission.EDIT_CONTROLS
     next_url = "governance:control-list"
 
     def get_row(self) -> Control:
@@ -112,7 +112,7 @@ class RiskDetailView(ReadView):
 
 class RiskCreateView(WriteFormView):
     form_class = RiskForm
-    write_action = Action.EDIT_CONTROLS
+    write_action = Permission.EDIT_CONTROLS
     title = "New risk"
 
     def cancel_url(self) -> str:
@@ -131,7 +131,7 @@ class RiskCreateView(WriteFormView):
 
 class RiskEditView(WriteFormView):
     form_class = RiskForm
-    write_action = Action.EDIT_CONTROLS
+    write_action = Permission.EDIT_CONTROLS
     title = "Edit risk"
     risk: Risk
 
@@ -153,7 +153,7 @@ class RiskEditView(WriteFormView):
 
 
 class RiskDeleteView(DeleteView):
-    write_action = Action.EDIT_CONTROLS
+    write_action = Permission.EDIT_CONTROLS
     next_url = "governance:risk-list"
 
     def get_row(self) -> Risk:
@@ -165,7 +165,7 @@ class RiskDeleteView(DeleteView):
 
 class RiskMatrixView(WriteFormView):
     form_class = RiskMatrixForm
-    write_action = Action.EDIT_CONTROLS
+    write_action = Permission.EDIT_CONTROLS
     title = "Risk matrix scales"
 
     def cancel_url(self) -> str:

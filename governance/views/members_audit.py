@@ -10,7 +10,7 @@ from django.urls import reverse
 from governance import selectors, services
 from governance.forms.management import AuditFilterForm, MembershipAddForm, MembershipRoleForm
 from governance.models.tenancy import Membership
-from governance.permissions import Action
+from governance.permissions import Permission
 from governance.views.base import DeleteView, ReadView, WriteFormView, row_or_404
 
 
@@ -23,7 +23,7 @@ class MemberListView(ReadView):
 
 class MemberAddView(WriteFormView):
     form_class = MembershipAddForm
-    write_action = Action.MANAGE_MEMBERS
+    write_action = Permission.MANAGE_MEMBERS
     title = "Add a member"
 
     def cancel_url(self) -> str:
@@ -39,7 +39,7 @@ class MemberAddView(WriteFormView):
 
 class MemberRoleView(WriteFormView):
     form_class = MembershipRoleForm
-    write_action = Action.MANAGE_MEMBERS
+    write_action = Permission.MANAGE_MEMBERS
     title = "Change role"
     membership: Membership
 
@@ -64,7 +64,7 @@ class MemberRoleView(WriteFormView):
 
 
 class MemberRemoveView(DeleteView):
-    write_action = Action.MANAGE_MEMBERS
+    write_action = Permission.MANAGE_MEMBERS
     next_url = "governance:member-list"
 
     def get_row(self) -> Membership:

@@ -1,1 +1,1 @@
-"""The robustness lab: pure PyTorch, no Django (see ARCHITECTURE.md)."""
+"""The robustness lab: pure PyTorch, no Django (see docs/architecture.md)."""

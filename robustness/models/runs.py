@@ -1,6 +1,6 @@
 """Robustness runs as rows: evaluations (and their shards), anchor analyses, retraining runs.
 
-Every run is a user-visible job (STYLE.md point 3): status, progress, ETA, message, result,
+Every run is a user-visible job: status, progress, ETA, message, result,
 error, plus the lease that lets a second worker take over a run whose worker died.
 """
 

@@ -20,7 +20,7 @@ from governance.services.registry import ai_system_create
 from robustness.engine import synthetic
 from robustness.engine.pretrain import CHECKPOINT_FILE, demo_model_path, ensure_demo_model
 from robustness.models import AnchorAnalysis, EvaluationRun, RetrainingRun, RunTrigger
-from robustness.services.requests import anchor_analysis_request, evaluation_run_request, retraining_run_request
+from robustness.services.run_requests import anchor_analysis_request, evaluation_run_request, retraining_run_request
 
 DEMO_SYSTEM = "Shape recogniser (demo)"
 DEMO_VERSION = "demo-1"

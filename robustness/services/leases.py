@@ -73,7 +73,7 @@ def lease_release(claim: Claim) -> None:
 class Heartbeat:
     """Throttled progress writes that extend the lease and read the cancel flag.
 
-    Progress ticks are not audit events (ARCHITECTURE.md): they are plain UPDATEs.
+    Progress ticks are not audit events (docs/architecture.md): they are plain UPDATEs.
     """
 
     claim: Claim

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from governance.models.registry import AISystem
 from robustness.models import AnchorAnalysis, EvaluationRun, EvaluationShard, RetrainingRun, RunStatus, RunTrigger
-from robustness.services.requests import MERGE_TASK, QUEUE, TASKS, _send, evaluation_run_request
+from robustness.services.run_requests import MERGE_TASK, QUEUE, TASKS, _send, evaluation_run_request
 
 logger = logging.getLogger(__name__)
 # A pending run whose message never reached a worker (broker down at request time) is re-sent

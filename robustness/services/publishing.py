@@ -28,7 +28,7 @@ from robustness.services.outcomes import remove_tree, run_succeeded
 
 logger = logging.getLogger(__name__)
 
-# The requirements a robustness evaluation is evidence for (ARCHITECTURE.md, flow step 4).
+# The requirements a robustness evaluation is evidence for (docs/architecture.md, flow step 4).
 SUPPORTED_REQUIREMENT_URNS = (
     "urn:anchorage:req:nist-ai-rmf:1.0:measure-2.5",
     "urn:anchorage:req:nist-ai-rmf:1.0:measure-2.6",

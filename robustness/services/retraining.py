@@ -25,7 +25,7 @@ from robustness.models import EvaluationRun, RetrainingRun, RunStatus, RunTrigge
 from robustness.services import artifacts, loading
 from robustness.services.leases import Claim, Heartbeat, run_claim
 from robustness.services.outcomes import remove_tree, run_cancelled, run_guarded, run_succeeded
-from robustness.services.requests import evaluation_run_request
+from robustness.services.run_requests import evaluation_run_request
 
 ENGINE_FIELDS = ("method", "lr", "steps", "warmup_steps", "batch_size", "eps", "attack_steps", "seed",
                  "checkpoint_every")

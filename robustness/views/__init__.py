@@ -1,7 +1,7 @@
 """Robustness pages: request, watch (progress polled as JSON), cancel, re-run, results with charts.
 
-Every view goes through governance's `OrganisationAccessMixin`: reads need `Action.READ`,
-requests/cancel/re-run need `Action.RUN_ROBUSTNESS`; rows are looked up within the caller's
+Every view goes through governance's `OrganisationAccessMixin`: reads need `Permission.READ`,
+requests/cancel/re-run need `Permission.RUN_ROBUSTNESS`; rows are looked up within the caller's
 organisation only, so another organisation's run is a 404.
 """
 
@@ -22,10 +22,10 @@ from django.views import View
 
 from governance.authz import OrganisationAccessMixin
 from governance.models.registry import AISystem
-from governance.permissions import Action
+from governance.permissions import Permission
 from governance.views.base import ReadView, WriteFormView
 from robustness import forms, selectors
-from robustness.services import artifacts, requests
+from robustness.services import artifacts, run_requests
 from robustness.views.results import results_context
 
 ARTIFACT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.(png|json)$")
@@ -43,13 +43,13 @@ class RunListView(ReadView):
         systems = AISystem.objects.filter(organisation=self.access.organisation)
         return {**super().get_context_data(**kwargs), "system": system, "systems": systems,
                 "runs": selectors.system_runs(self.access.organisation, system.pk if system else None),
-                "can_run": self.access.can(Action.RUN_ROBUSTNESS)}
+                "can_run": self.access.can(Permission.RUN_ROBUSTNESS)}
 
 
 class RunRequestView(WriteFormView):
     """The request form of one kind of run for one AI system."""
 
-    write_action = Action.RUN_ROBUSTNESS
+    write_action = Permission.RUN_ROBUSTNESS
     form_classes: dict[str, type[Form]] = {"evaluations": forms.EvaluationRequestForm,
                                            "anchor-analyses": forms.AnchorAnalysisRequestForm,
                                            "retraining": forms.RetrainingRequestForm}
@@ -74,10 +74,10 @@ class RunRequestView(WriteFormView):
         common = {"ai_system": self.system, "model_version": data["model_version"], "actor": self.request.user,
                   "config": form.config()}  # type: ignore[attr-defined]
         if self.kind == "evaluations":
-            return requests.evaluation_run_request(dataset=data["dataset"], shards=data["shards"], **common)
+            return run_requests.evaluation_run_request(dataset=data["dataset"], shards=data["shards"], **common)
         if self.kind == "anchor-analyses":
-            return requests.anchor_analysis_request(**common)
-        return requests.retraining_run_request(training_dataset=data["training_dataset"], **common)
+            return run_requests.anchor_analysis_request(**common)
+        return run_requests.retraining_run_request(training_dataset=data["training_dataset"], **common)
 
 
 class RunDetailView(ReadView):
@@ -86,7 +86,7 @@ class RunDetailView(ReadView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         run = selectors.run_get(self.access.organisation, self.kwargs["kind"], self.kwargs["pk"])
         return {**super().get_context_data(**kwargs), "run": run, "kind": run.kind_slug,
-                "status": selectors.run_status(run), "can_run": self.access.can(Action.RUN_ROBUSTNESS),
+                "status": selectors.run_status(run), "can_run": self.access.can(Permission.RUN_ROBUSTNESS),
                 **results_context(run)}
 
 
@@ -99,7 +99,7 @@ class RunStatusView(OrganisationAccessMixin, View):
 
 
 class _RunActionView(OrganisationAccessMixin, View):
-    required_actions = {"POST": Action.RUN_ROBUSTNESS}
+    required_actions = {"POST": Permission.RUN_ROBUSTNESS}
     http_method_names = ["post"]
 
     def act(self, run: Any) -> Any:
@@ -117,14 +117,14 @@ class _RunActionView(OrganisationAccessMixin, View):
 
 class RunCancelView(_RunActionView):
     def act(self, run: Any) -> Any:
-        row = requests.run_cancel(run=run, actor=self.request.user)
+        row = run_requests.run_cancel(run=run, actor=self.request.user)
         messages.success(self.request, "Cancel requested." if not row.is_finished else "Cancelled.")
         return row
 
 
 class RunRerunView(_RunActionView):
     def act(self, run: Any) -> Any:
-        new = requests.run_rerun(run=run, actor=self.request.user)
+        new = run_requests.run_rerun(run=run, actor=self.request.user)
         messages.success(self.request, f"Re-run requested as #{new.pk} with the same settings.")
         return new
 

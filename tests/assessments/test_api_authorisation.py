@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from governance.models.tenancy import Role
-from governance.permissions import Action
+from governance.permissions import Permission
 from tests.assessments.world import World, fingerprint, world_make
 from tests.authorisation_oracle import ALLOWED
 from tests.conftest import CALLERS
@@ -23,7 +23,7 @@ class Endpoint:
     name: str
     method: str
     path: Callable[[World], str]
-    needs: Action
+    needs: Permission
     data: Callable[[World], dict[str, Any]] | None = None
     writes: bool = False
     ok: int = 200
@@ -37,64 +37,64 @@ def _detail(collection: str, attribute: str, suffix: str = "") -> Callable[[Worl
 
 
 ENDPOINTS = [
-    *[Endpoint(f"list-{name}", "get", (lambda n: lambda w: f"{API}/{n}/")(name), Action.READ,
+    *[Endpoint(f"list-{name}", "get", (lambda n: lambda w: f"{API}/{n}/")(name), Permission.READ,
                other=frozenset({200}))
       for name in ("assessments", "requirement-results", "evidence", "evidence-versions", "findings", "engagements",
                    "engagement-phases", "actions", "reports", "dashboard")],
-    Endpoint("assessment-detail", "get", _detail("assessments", "draft"), Action.READ),
-    Endpoint("result-detail", "get", _detail("requirement-results", "result"), Action.READ),
-    Endpoint("evidence-detail", "get", _detail("evidence", "evidence"), Action.READ),
-    Endpoint("finding-detail", "get", _detail("findings", "finding"), Action.READ),
-    Endpoint("engagement-detail", "get", _detail("engagements", "engagement"), Action.READ),
-    Endpoint("action-detail", "get", _detail("actions", "action"), Action.READ),
-    Endpoint("report-detail", "get", _detail("reports", "report"), Action.READ),
-    Endpoint("snapshot", "get", _detail("assessments", "draft", "snapshot/"), Action.DOWNLOAD_REPORTS),
-    Endpoint("soa-csv", "get", _detail("assessments", "draft", "soa.csv/"), Action.DOWNLOAD_REPORTS),
-    Endpoint("soa-xlsx", "get", _detail("assessments", "draft", "soa.xlsx/"), Action.DOWNLOAD_REPORTS),
-    Endpoint("manifest-csv", "get", _detail("assessments", "draft", "manifest.csv/"), Action.DOWNLOAD_REPORTS),
-    Endpoint("manifest-xlsx", "get", _detail("assessments", "draft", "manifest.xlsx/"), Action.DOWNLOAD_REPORTS),
+    Endpoint("assessment-detail", "get", _detail("assessments", "draft"), Permission.READ),
+    Endpoint("result-detail", "get", _detail("requirement-results", "result"), Permission.READ),
+    Endpoint("evidence-detail", "get", _detail("evidence", "evidence"), Permission.READ),
+    Endpoint("finding-detail", "get", _detail("findings", "finding"), Permission.READ),
+    Endpoint("engagement-detail", "get", _detail("engagements", "engagement"), Permission.READ),
+    Endpoint("action-detail", "get", _detail("actions", "action"), Permission.READ),
+    Endpoint("report-detail", "get", _detail("reports", "report"), Permission.READ),
+    Endpoint("snapshot", "get", _detail("assessments", "draft", "snapshot/"), Permission.DOWNLOAD_REPORTS),
+    Endpoint("soa-csv", "get", _detail("assessments", "draft", "soa.csv/"), Permission.DOWNLOAD_REPORTS),
+    Endpoint("soa-xlsx", "get", _detail("assessments", "draft", "soa.xlsx/"), Permission.DOWNLOAD_REPORTS),
+    Endpoint("manifest-csv", "get", _detail("assessments", "draft", "manifest.csv/"), Permission.DOWNLOAD_REPORTS),
+    Endpoint("manifest-xlsx", "get", _detail("assessments", "draft", "manifest.xlsx/"), Permission.DOWNLOAD_REPORTS),
     Endpoint("evidence-download", "get", _detail("evidence-versions", "version", "download/"),
-             Action.DOWNLOAD_REPORTS),
-    Endpoint("report-download", "get", _detail("reports", "report", "download/"), Action.DOWNLOAD_REPORTS),
-    Endpoint("verify", "post", lambda w: f"{API}/verify/", Action.VERIFY, multipart=True,
+             Permission.DOWNLOAD_REPORTS),
+    Endpoint("report-download", "get", _detail("reports", "report", "download/"), Permission.DOWNLOAD_REPORTS),
+    Endpoint("verify", "post", lambda w: f"{API}/verify/", Permission.VERIFY, multipart=True,
              data=lambda w: {"file": SimpleUploadedFile("x.txt", b"acme policy text")}, other=frozenset({200})),
     # Writes.
-    Endpoint("assessment-create", "post", lambda w: f"{API}/assessments/", Action.EDIT_ASSESSMENTS, ok=201,
+    Endpoint("assessment-create", "post", lambda w: f"{API}/assessments/", Permission.EDIT_ASSESSMENTS, ok=201,
              data=lambda w: {"framework": w.framework.pk, "ai_system": w.system.pk}, writes=True,
              other=frozenset({400})),
-    Endpoint("assessment-update", "patch", _detail("assessments", "draft"), Action.EDIT_ASSESSMENTS,
+    Endpoint("assessment-update", "patch", _detail("assessments", "draft"), Permission.EDIT_ASSESSMENTS,
              data=lambda w: {"title": "Renamed"}, writes=True),
-    Endpoint("assessment-submit", "post", _detail("assessments", "draft", "submit/"), Action.EDIT_ASSESSMENTS,
+    Endpoint("assessment-submit", "post", _detail("assessments", "draft", "submit/"), Permission.EDIT_ASSESSMENTS,
              writes=True),
     Endpoint("assessment-approve", "post", _detail("assessments", "in_review", "approve/"),
-             Action.APPROVE_ASSESSMENTS, writes=True),
-    Endpoint("assessment-lock", "post", _detail("assessments", "approved", "lock/"), Action.APPROVE_ASSESSMENTS,
+             Permission.APPROVE_ASSESSMENTS, writes=True),
+    Endpoint("assessment-lock", "post", _detail("assessments", "approved", "lock/"), Permission.APPROVE_ASSESSMENTS,
              writes=True),
     Endpoint("assessment-return", "post", _detail("assessments", "in_review", "return-to-draft/"),
-             Action.APPROVE_ASSESSMENTS, writes=True),
-    Endpoint("result-update", "patch", _detail("requirement-results", "result"), Action.EDIT_ASSESSMENTS,
+             Permission.APPROVE_ASSESSMENTS, writes=True),
+    Endpoint("result-update", "patch", _detail("requirement-results", "result"), Permission.EDIT_ASSESSMENTS,
              data=lambda w: {"result": "compliant", "evidence_versions": [w.version.pk]}, writes=True),
-    Endpoint("result-review", "post", _detail("requirement-results", "result", "review/"), Action.EDIT_ASSESSMENTS,
+    Endpoint("result-review", "post", _detail("requirement-results", "result", "review/"), Permission.EDIT_ASSESSMENTS,
              data=lambda w: {"accept": False}, writes=True),
-    Endpoint("evidence-create", "post", lambda w: f"{API}/evidence/", Action.EDIT_ASSESSMENTS, ok=201,
+    Endpoint("evidence-create", "post", lambda w: f"{API}/evidence/", Permission.EDIT_ASSESSMENTS, ok=201,
              data=lambda w: {"title": "E", "kind": "document", "ai_system": w.system.pk}, writes=True,
              other=frozenset({400})),
-    Endpoint("evidence-version-add", "post", _detail("evidence", "evidence", "versions/"), Action.EDIT_ASSESSMENTS,
+    Endpoint("evidence-version-add", "post", _detail("evidence", "evidence", "versions/"), Permission.EDIT_ASSESSMENTS,
              ok=201, multipart=True, data=lambda w: {"file": SimpleUploadedFile("v.txt", b"v2")}, writes=True),
-    Endpoint("finding-create", "post", lambda w: f"{API}/findings/", Action.EDIT_ASSESSMENTS, ok=201,
+    Endpoint("finding-create", "post", lambda w: f"{API}/findings/", Permission.EDIT_ASSESSMENTS, ok=201,
              data=lambda w: {"title": "F", "severity": "low", "ai_system": w.system.pk}, writes=True,
              other=frozenset({400})),
-    Endpoint("finding-update", "patch", _detail("findings", "finding"), Action.EDIT_ASSESSMENTS,
+    Endpoint("finding-update", "patch", _detail("findings", "finding"), Permission.EDIT_ASSESSMENTS,
              data=lambda w: {"status": "in_remediation"}, writes=True),
-    Endpoint("engagement-update", "patch", _detail("engagements", "engagement"), Action.EDIT_ENGAGEMENTS,
+    Endpoint("engagement-update", "patch", _detail("engagements", "engagement"), Permission.EDIT_ENGAGEMENTS,
              data=lambda w: {"baseline_assessments": [w.draft.pk]}, writes=True),
-    Endpoint("phase-update", "patch", _detail("engagement-phases", "phase"), Action.EDIT_ENGAGEMENTS,
+    Endpoint("phase-update", "patch", _detail("engagement-phases", "phase"), Permission.EDIT_ENGAGEMENTS,
              data=lambda w: {"title": "Screening"}, writes=True),
-    Endpoint("action-create", "post", lambda w: f"{API}/actions/", Action.EDIT_ENGAGEMENTS, ok=201,
+    Endpoint("action-create", "post", lambda w: f"{API}/actions/", Permission.EDIT_ENGAGEMENTS, ok=201,
              data=lambda w: {"engagement": w.engagement.pk, "title": "A"}, writes=True, other=frozenset({400})),
-    Endpoint("action-update", "patch", _detail("actions", "action"), Action.EDIT_ENGAGEMENTS,
+    Endpoint("action-update", "patch", _detail("actions", "action"), Permission.EDIT_ENGAGEMENTS,
              data=lambda w: {"progress": 50, "status": "in_progress"}, writes=True),
-    Endpoint("report-create", "post", lambda w: f"{API}/reports/", Action.GENERATE_REPORTS, ok=202,
+    Endpoint("report-create", "post", lambda w: f"{API}/reports/", Permission.GENERATE_REPORTS, ok=202,
              data=lambda w: {"assessment": w.draft.pk}, writes=True, other=frozenset({400})),
 ]
 

@@ -31,8 +31,7 @@ from assessments.services import (
     requirement_result_update,
 )
 from governance.models import AISystem, AuditEvent, Framework
-from governance.permissions import PERMISSIONS
-from governance.permissions import Action as Permission
+from governance.permissions import PERMISSIONS, Permission
 from tests.assessments.factories import evidence_with_version
 
 

@@ -15,7 +15,7 @@ from django.db import connection
 
 from assessments.models import EvidenceVersion
 from robustness.models import EvaluationRun, RunStatus
-from robustness.services.requests import evaluation_run_request
+from robustness.services.run_requests import evaluation_run_request
 from tests.processes import celery_worker, worker_environment
 from tests.processes import test_database_url as database_url
 from tests.robustness.runs.conftest import QUICK_EVALUATION

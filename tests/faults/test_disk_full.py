@@ -14,7 +14,7 @@ from django.conf import settings
 
 from assessments.models import Evidence, EvidenceVersion, Finding
 from robustness.models import EvaluationRun, RobustnessAlert, RunStatus
-from robustness.services.requests import evaluation_run_request, run_rerun
+from robustness.services.run_requests import evaluation_run_request, run_rerun
 from tests.processes import celery_worker, worker_environment
 from tests.robustness.runs.conftest import QUICK_EVALUATION
 from tests.robustness.runs.workers import finished, wait_for

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from governance.models import Membership, Role
-from governance.permissions import Action
+from governance.permissions import Permission
 from tests.authorisation_oracle import ALLOWED
 from tests.conftest import CALLERS
 from tests.governance.conftest import image_folder_zip, organisation_state
@@ -28,7 +28,7 @@ class Call:
     label: str
     method: str
     path: Callable[[SimpleNamespace], str]
-    action: Action | None  # None: a read
+    action: Permission | None  # None: a read
     data: Callable[[SimpleNamespace], Any] | None = None
     success: int = 200
     owned: bool = True
@@ -43,35 +43,35 @@ def _auditor(world: SimpleNamespace) -> int:
 CALLS = [
     Call("ai-systems list", "get", lambda w: "/ai-systems/", None, owned=False),
     Call("ai-systems retrieve", "get", lambda w: f"/ai-systems/{w.system.pk}/", None),
-    Call("ai-systems create", "post", lambda w: "/ai-systems/", Action.EDIT_REGISTRY, lambda w: SYSTEM, 201,
+    Call("ai-systems create", "post", lambda w: "/ai-systems/", Permission.EDIT_REGISTRY, lambda w: SYSTEM, 201,
          owned=False),
-    Call("ai-systems update", "patch", lambda w: f"/ai-systems/{w.system.pk}/", Action.EDIT_REGISTRY,
+    Call("ai-systems update", "patch", lambda w: f"/ai-systems/{w.system.pk}/", Permission.EDIT_REGISTRY,
          lambda w: {"lifecycle_stage": "deployment"}),
-    Call("ai-systems delete", "delete", lambda w: f"/ai-systems/{w.system.pk}/", Action.EDIT_REGISTRY, success=204),
+    Call("ai-systems delete", "delete", lambda w: f"/ai-systems/{w.system.pk}/", Permission.EDIT_REGISTRY, success=204),
     Call("classification get", "get", lambda w: f"/ai-systems/{w.system.pk}/classification/", None),
-    Call("classification put", "put", lambda w: f"/ai-systems/{w.system.pk}/classification/", Action.EDIT_REGISTRY,
+    Call("classification put", "put", lambda w: f"/ai-systems/{w.system.pk}/classification/", Permission.EDIT_REGISTRY,
          lambda w: {"transparency_obligations": ["Art 50(1)"]}),
     Call("propose applicability", "post", lambda w: f"/ai-systems/{w.system.pk}/propose-applicability/",
-         Action.EDIT_CONTROLS, lambda w: {}, changes=False),
+         Permission.EDIT_CONTROLS, lambda w: {}, changes=False),
     Call("confirm applicability", "post", lambda w: f"/ai-systems/{w.system.pk}/confirm-applicability/",
-         Action.EDIT_CONTROLS, lambda w: {"framework": "eu-ai-act", "justification": "Reviewed with counsel."}),
+         Permission.EDIT_CONTROLS, lambda w: {"framework": "eu-ai-act", "justification": "Reviewed with counsel."}),
     Call("model-versions list", "get", lambda w: "/model-versions/", None, owned=False),
     Call("model-versions retrieve", "get", lambda w: f"/model-versions/{w.version.pk}/", None),
-    Call("model-versions create", "post", lambda w: "/model-versions/", Action.EDIT_REGISTRY, lambda w: {
+    Call("model-versions create", "post", lambda w: "/model-versions/", Permission.EDIT_REGISTRY, lambda w: {
         "ai_system": w.system.pk, "version": "v2", "architecture": "ViT-B-32", "pretrained_tag": "openai",
         "class_names": ["cat", "dog"], "prompt_templates": ["a photo of a {}."]}, 201, owned=False),
-    Call("model-versions update", "patch", lambda w: f"/model-versions/{w.version.pk}/", Action.EDIT_REGISTRY,
+    Call("model-versions update", "patch", lambda w: f"/model-versions/{w.version.pk}/", Permission.EDIT_REGISTRY,
          lambda w: {"class_names": ["cat", "dog", "bird"]}),
-    Call("model-versions delete", "delete", lambda w: f"/model-versions/{w.version.pk}/", Action.EDIT_REGISTRY,
+    Call("model-versions delete", "delete", lambda w: f"/model-versions/{w.version.pk}/", Permission.EDIT_REGISTRY,
          success=204),
     Call("training card get", "get", lambda w: f"/model-versions/{w.version.pk}/training-card/", None),
     Call("training card put", "put", lambda w: f"/model-versions/{w.version.pk}/training-card/",
-         Action.EDIT_REGISTRY, lambda w: {"loss_terms": [{"name": "trades", "kind": "robustness", "weight": 6}]}),
+         Permission.EDIT_REGISTRY, lambda w: {"loss_terms": [{"name": "trades", "kind": "robustness", "weight": 6}]}),
     Call("datasets list", "get", lambda w: "/datasets/", None, owned=False),
     Call("datasets retrieve", "get", lambda w: f"/datasets/{w.dataset.pk}/", None),
-    Call("datasets create", "post", lambda w: "/datasets/", Action.EDIT_REGISTRY,
+    Call("datasets create", "post", lambda w: "/datasets/", Permission.EDIT_REGISTRY,
          lambda w: {"name": "More pets", "file": image_folder_zip()}, 201, owned=False, multipart=True),
-    Call("datasets delete", "delete", lambda w: f"/datasets/{w.dataset.pk}/", Action.EDIT_REGISTRY, success=204),
+    Call("datasets delete", "delete", lambda w: f"/datasets/{w.dataset.pk}/", Permission.EDIT_REGISTRY, success=204),
     Call("frameworks list", "get", lambda w: "/frameworks/", None, owned=False),
     Call("frameworks retrieve", "get", lambda w: f"/frameworks/{w.catalogs.eu.pk}/", None, owned=False),
     Call("requirements list", "get", lambda w: "/requirements/?framework=eu-ai-act", None, owned=False),
@@ -81,32 +81,32 @@ CALLS = [
          owned=False),
     Call("applicability retrieve", "get", lambda w: f"/applicability-decisions/{w.decision.pk}/", None),
     Call("applicability decide", "post", lambda w: f"/applicability-decisions/{w.decision.pk}/decide/",
-         Action.EDIT_CONTROLS, lambda w: {"applicable": False, "justification": "Deployer only."}),
+         Permission.EDIT_CONTROLS, lambda w: {"applicable": False, "justification": "Deployer only."}),
     Call("controls list", "get", lambda w: "/controls/", None, owned=False),
     Call("controls retrieve", "get", lambda w: f"/controls/{w.control.pk}/", None),
-    Call("controls create", "post", lambda w: "/controls/", Action.EDIT_CONTROLS, lambda w: {
+    Call("controls create", "post", lambda w: "/controls/", Permission.EDIT_CONTROLS, lambda w: {
         "ref_id": "C-9", "name": "Red teaming", "control_type": "technical", "status": "planned",
         "review_frequency_days": 30, "requirements": [w.requirement.pk]}, 201, owned=False),
-    Call("controls update", "patch", lambda w: f"/controls/{w.control.pk}/", Action.EDIT_CONTROLS,
+    Call("controls update", "patch", lambda w: f"/controls/{w.control.pk}/", Permission.EDIT_CONTROLS,
          lambda w: {"status": "operating"}),
-    Call("controls delete", "delete", lambda w: f"/controls/{w.control.pk}/", Action.EDIT_CONTROLS, success=204),
+    Call("controls delete", "delete", lambda w: f"/controls/{w.control.pk}/", Permission.EDIT_CONTROLS, success=204),
     Call("risks list", "get", lambda w: "/risks/", None, owned=False),
     Call("risks heat map", "get", lambda w: "/risks/heat-map/", None, owned=False),
     Call("risk matrix get", "get", lambda w: "/risks/matrix/", None, owned=False),
-    Call("risk matrix put", "put", lambda w: "/risks/matrix/", Action.EDIT_CONTROLS, lambda w: {
+    Call("risk matrix put", "put", lambda w: "/risks/matrix/", Permission.EDIT_CONTROLS, lambda w: {
         "likelihood": ["Rare", "Unlikely", "Possible", "Likely", "Certain"],
         "impact": ["Tiny", "Minor", "Moderate", "Major", "Severe"]}, owned=False),
     Call("risks retrieve", "get", lambda w: f"/risks/{w.risk.pk}/", None),
-    Call("risks create", "post", lambda w: "/risks/", Action.EDIT_CONTROLS, lambda w: RISK, 201, owned=False),
-    Call("risks update", "patch", lambda w: f"/risks/{w.risk.pk}/", Action.EDIT_CONTROLS,
+    Call("risks create", "post", lambda w: "/risks/", Permission.EDIT_CONTROLS, lambda w: RISK, 201, owned=False),
+    Call("risks update", "patch", lambda w: f"/risks/{w.risk.pk}/", Permission.EDIT_CONTROLS,
          lambda w: {"residual_likelihood": 1, "residual_impact": 2}),
-    Call("risks delete", "delete", lambda w: f"/risks/{w.risk.pk}/", Action.EDIT_CONTROLS, success=204),
+    Call("risks delete", "delete", lambda w: f"/risks/{w.risk.pk}/", Permission.EDIT_CONTROLS, success=204),
     Call("memberships list", "get", lambda w: "/memberships/", None, owned=False),
-    Call("memberships create", "post", lambda w: "/memberships/", Action.MANAGE_MEMBERS,
+    Call("memberships create", "post", lambda w: "/memberships/", Permission.MANAGE_MEMBERS,
          lambda w: {"username": "newbie", "role": "auditor"}, 201, owned=False),
-    Call("memberships update", "patch", lambda w: f"/memberships/{_auditor(w)}/", Action.MANAGE_MEMBERS,
+    Call("memberships update", "patch", lambda w: f"/memberships/{_auditor(w)}/", Permission.MANAGE_MEMBERS,
          lambda w: {"role": "consultant"}),
-    Call("memberships delete", "delete", lambda w: f"/memberships/{_auditor(w)}/", Action.MANAGE_MEMBERS,
+    Call("memberships delete", "delete", lambda w: f"/memberships/{_auditor(w)}/", Permission.MANAGE_MEMBERS,
          success=204),
     Call("audit events list", "get", lambda w: "/audit-events/?object_type=governance.AISystem", None, owned=False),
     Call("audit events retrieve", "get", lambda w: "/audit-events/1/", None),

@@ -15,7 +15,7 @@ import pytest
 from django.urls import reverse
 
 from governance.models import Membership, Role
-from governance.permissions import Action
+from governance.permissions import Permission
 from tests.authorisation_oracle import ALLOWED
 from tests.conftest import CALLERS
 from tests.governance.conftest import image_folder_zip, organisation_state
@@ -31,7 +31,7 @@ RISK_FORM = {"title": "Poisoned data", "risk_source": "B.5", "characteristic": "
 class Page:
     name: str
     args: Callable[[SimpleNamespace], list[Any]]
-    action: Action | None  # None: a read page
+    action: Permission | None  # None: a read page
     data: Callable[[SimpleNamespace], dict[str, Any]] | None = None
     owned: bool = True  # the URL names one of Acme's rows (another organisation gets 404)
     changes: bool = True  # an allowed POST changes Acme's data (re-proposing unchanged proposals does not)
@@ -61,43 +61,43 @@ PAGES = [
     Page("risk-detail", lambda w: [w.risk.pk], None),
     Page("member-list", _none, None, owned=False),
     Page("audit-list", _none, None, owned=False),
-    Page("ai-system-create", _none, Action.EDIT_REGISTRY, lambda w: SYSTEM_FORM, owned=False),
-    Page("ai-system-edit", lambda w: [w.system.pk], Action.EDIT_REGISTRY, lambda w: SYSTEM_FORM),
-    Page("ai-system-delete", lambda w: [w.system.pk], Action.EDIT_REGISTRY, lambda w: {}),
-    Page("classification-edit", lambda w: [w.system.pk], Action.EDIT_REGISTRY,
+    Page("ai-system-create", _none, Permission.EDIT_REGISTRY, lambda w: SYSTEM_FORM, owned=False),
+    Page("ai-system-edit", lambda w: [w.system.pk], Permission.EDIT_REGISTRY, lambda w: SYSTEM_FORM),
+    Page("ai-system-delete", lambda w: [w.system.pk], Permission.EDIT_REGISTRY, lambda w: {}),
+    Page("classification-edit", lambda w: [w.system.pk], Permission.EDIT_REGISTRY,
          lambda w: {"transparency_obligations": ["Art 50(1)"]}),
-    Page("model-version-create", lambda w: [w.system.pk], Action.EDIT_REGISTRY, lambda w: {
+    Page("model-version-create", lambda w: [w.system.pk], Permission.EDIT_REGISTRY, lambda w: {
         "version": "v2", "architecture": "ViT-B-32", "pretrained_tag": "openai", "class_names": "cat\ndog",
         "prompt_templates": "a photo of a {}."}),
-    Page("model-version-edit", lambda w: [w.version.pk], Action.EDIT_REGISTRY, lambda w: {
+    Page("model-version-edit", lambda w: [w.version.pk], Permission.EDIT_REGISTRY, lambda w: {
         "version": "v1b", "class_names": "cat\ndog\nbird", "prompt_templates": "a photo of a {}."}),
-    Page("model-version-delete", lambda w: [w.version.pk], Action.EDIT_REGISTRY, lambda w: {}),
-    Page("training-card-edit", lambda w: [w.version.pk], Action.EDIT_REGISTRY,
+    Page("model-version-delete", lambda w: [w.version.pk], Permission.EDIT_REGISTRY, lambda w: {}),
+    Page("training-card-edit", lambda w: [w.version.pk], Permission.EDIT_REGISTRY,
          lambda w: {"loss_terms": "ce accuracy 1\ntrades robustness 6"}),
-    Page("dataset-create", _none, Action.EDIT_REGISTRY, lambda w: {"name": "More pets", "file": image_folder_zip()},
+    Page("dataset-create", _none, Permission.EDIT_REGISTRY, lambda w: {"name": "More pets", "file": image_folder_zip()},
          owned=False),
-    Page("dataset-delete", lambda w: [w.dataset.pk], Action.EDIT_REGISTRY, lambda w: {}),
-    Page("soa-propose", lambda w: [w.system.pk], Action.EDIT_CONTROLS, lambda w: {}, changes=False),
-    Page("soa-confirm-all", lambda w: [w.system.pk], Action.EDIT_CONTROLS,
+    Page("dataset-delete", lambda w: [w.dataset.pk], Permission.EDIT_REGISTRY, lambda w: {}),
+    Page("soa-propose", lambda w: [w.system.pk], Permission.EDIT_CONTROLS, lambda w: {}, changes=False),
+    Page("soa-confirm-all", lambda w: [w.system.pk], Permission.EDIT_CONTROLS,
          lambda w: {"framework": w.catalogs.eu.pk, "justification": "Reviewed with legal."}),
-    Page("decision-edit", lambda w: [w.decision.pk], Action.EDIT_CONTROLS,
+    Page("decision-edit", lambda w: [w.decision.pk], Permission.EDIT_CONTROLS,
          lambda w: {"applicable": "no", "justification": "Deployer only."}),
-    Page("control-create", _none, Action.EDIT_CONTROLS, lambda w: {
+    Page("control-create", _none, Permission.EDIT_CONTROLS, lambda w: {
         "ref_id": "C-2", "name": "Red teaming", "control_type": "technical", "status": "planned",
         "review_frequency_days": "90", "requirements": [w.requirement.pk]}, owned=False),
-    Page("control-edit", lambda w: [w.control.pk], Action.EDIT_CONTROLS, lambda w: {
+    Page("control-edit", lambda w: [w.control.pk], Permission.EDIT_CONTROLS, lambda w: {
         "ref_id": "C-1", "name": "Adversarial testing (quarterly)", "control_type": "technical",
         "status": "implemented", "review_frequency_days": "90"}),
-    Page("control-delete", lambda w: [w.control.pk], Action.EDIT_CONTROLS, lambda w: {}),
-    Page("risk-create", _none, Action.EDIT_CONTROLS, lambda w: RISK_FORM, owned=False),
-    Page("risk-edit", lambda w: [w.risk.pk], Action.EDIT_CONTROLS, lambda w: RISK_FORM),
-    Page("risk-delete", lambda w: [w.risk.pk], Action.EDIT_CONTROLS, lambda w: {}),
-    Page("risk-matrix-edit", _none, Action.EDIT_CONTROLS,
+    Page("control-delete", lambda w: [w.control.pk], Permission.EDIT_CONTROLS, lambda w: {}),
+    Page("risk-create", _none, Permission.EDIT_CONTROLS, lambda w: RISK_FORM, owned=False),
+    Page("risk-edit", lambda w: [w.risk.pk], Permission.EDIT_CONTROLS, lambda w: RISK_FORM),
+    Page("risk-delete", lambda w: [w.risk.pk], Permission.EDIT_CONTROLS, lambda w: {}),
+    Page("risk-matrix-edit", _none, Permission.EDIT_CONTROLS,
          lambda w: {"likelihood": "Low\nMedium\nHigh\nVery high\nCertain", "impact": "1\n2\n3\n4\n5"}, owned=False),
-    Page("member-add", _none, Action.MANAGE_MEMBERS, lambda w: {"username": "newbie", "role": "auditor"},
+    Page("member-add", _none, Permission.MANAGE_MEMBERS, lambda w: {"username": "newbie", "role": "auditor"},
          owned=False),
-    Page("member-role", _auditor_membership, Action.MANAGE_MEMBERS, lambda w: {"role": "risk_officer"}),
-    Page("member-remove", _auditor_membership, Action.MANAGE_MEMBERS, lambda w: {}),
+    Page("member-role", _auditor_membership, Permission.MANAGE_MEMBERS, lambda w: {"role": "risk_officer"}),
+    Page("member-remove", _auditor_membership, Permission.MANAGE_MEMBERS, lambda w: {}),
 ]
 POST_ONLY = {"soa-propose", "soa-confirm-all"}
 

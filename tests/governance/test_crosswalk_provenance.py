@@ -10,15 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from governance.catalogs.schema import (
-    CATALOG_DIR,
-    PROVENANCE_REQUIRED_MESSAGE,
-    CatalogError,
-    Mapping,
-    load_catalog,
-    load_crosswalks,
-    load_directory,
-)
+from governance.catalogs.crosswalks import PROVENANCE_REQUIRED_MESSAGE, Mapping, load_crosswalks, load_directory
+from governance.catalogs.schema import CATALOG_DIR, CatalogError, load_catalog
 
 MICROSOFT_42001 = "NIST AI RMF to ISO/IEC FDIS 42001 AI Management system Crosswalk"
 NIST_23894 = ("Crosswalk AI RMF (1.0) and ISO/IEC FDIS 23894 Information technology - Artificial intelligence - "

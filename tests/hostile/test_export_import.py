@@ -168,8 +168,8 @@ def exported_runs(acme, member, settings, tmp_path) -> tuple[Any, Path]:
     """Acme after a real evaluation and a retraining (its child version evaluated after it), exported."""
     from robustness.models import EvaluationRun, RetrainingRun, RunStatus
     from robustness.services.evaluations import evaluation_run_execute
-    from robustness.services.requests import evaluation_run_request, retraining_run_request
     from robustness.services.retraining import retraining_run_execute
+    from robustness.services.run_requests import evaluation_run_request, retraining_run_request
     from tests.robustness.runs.conftest import QUICK_EVALUATION, make_version
     from tests.robustness.runs.test_runs_inprocess import RETRAIN
 
@@ -200,7 +200,7 @@ def test_run_artifacts_travel_and_are_served_under_the_new_ids(exported_runs, tm
     from robustness.models import EvaluationRun, RetrainingRun, RunStatus
     from robustness.services.artifacts import attempt_directory
     from robustness.services.evaluations import evaluation_run_execute
-    from robustness.services.requests import evaluation_run_request
+    from robustness.services.run_requests import evaluation_run_request
     from tests.robustness.runs.conftest import QUICK_EVALUATION
 
     summary, out = exported_runs

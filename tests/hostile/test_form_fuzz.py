@@ -1,8 +1,8 @@
 """Property-based fuzzing of every web form found in the URL conf (hypothesis).
 
-For each web view with a POST handler that needs an Action, the form's field names are read from
+For each web view with a POST handler that needs an Permission, the form's field names are read from
 the page itself (or, for POST-only views, only garbage names are sent); hypothesis then posts
-random, garbage and oversize values as Acme's admin (who may do every Action). Properties: never
+random, garbage and oversize values as Acme's admin (who may do every Permission). Properties: never
 a 5xx; and an answer that is not a redirect (the form shown again, or refused) saved nothing —
 no row, no change time, no file.
 """
@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from governance.permissions import Action
+from governance.permissions import Permission
 from tests.security.harness import Matrix, state
 from tests.security.url_rules import Rule, UrlPattern, path_for, rule_for, url_patterns
 
@@ -36,7 +36,7 @@ ON_SQLITE = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")  # Postg
 
 FORMS = [(pattern, rule) for pattern in url_patterns()
          if not pattern.is_api and not pattern.route.startswith("admin/") and (rule := rule_for(pattern)) is not None
-         and "POST" in pattern.methods(rule) and isinstance(rule.need("POST"), Action)]
+         and "POST" in pattern.methods(rule) and isinstance(rule.need("POST"), Permission)]
 
 NASTY = ["", "0", "-1", "99999999999999999999999", "1e309", "NaN", "-inf", "../../etc/passwd", "/etc/passwd",
          "<script>alert(1)</script>", "' OR 1=1 --", "\x00", "a\x00b", "2026-02-30", "4/0", "ε/255", "\u202e",

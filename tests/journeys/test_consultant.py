@@ -23,7 +23,7 @@ from governance.models.registry import AISystem
 from robustness.models import AnchorAnalysis, EvaluationRun, RetrainingRun, RunStatus
 from robustness.services.comparisons import before_after
 from robustness.services.evaluations import evaluation_run_execute
-from robustness.services.requests import evaluation_run_request
+from robustness.services.run_requests import evaluation_run_request
 from tests.assessments.factories import framework_make
 from tests.browser import chromium
 from tests.journeys.harness import Journey, journey

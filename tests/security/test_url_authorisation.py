@@ -16,7 +16,7 @@ from django.db import transaction
 from django.http import HttpResponse
 
 from governance.models.tenancy import Role
-from governance.permissions import Action
+from governance.permissions import Permission
 from tests.authorisation_oracle import ALLOWED
 from tests.conftest import CALLERS
 from tests.security.harness import ACME_LABEL, ACME_NAME, Matrix, state
@@ -77,7 +77,7 @@ def expected(pattern: UrlPattern, rule: Rule, method: str, caller: str) -> Expec
         return Expected(frozenset({401, 403}) if pattern.is_api else frozenset({302}), denied=True)
     if need is Need.LOGIN:
         return Expected(allowed, denied=False)
-    assert isinstance(need, Action), f"{pattern.label}: no rule for {method}"
+    assert isinstance(need, Permission), f"{pattern.label}: no rule for {method}"
     role = Role(caller) if caller in Role.values else Role.ORG_ADMIN  # mallory is Globex's admin
     if caller == "other_organisation" and rule.scope is Scope.OWNED and role not in ALLOWED[need]:
         # Her role may not do this at all (attesting is the auditor's alone): refused before any lookup,
@@ -173,7 +173,7 @@ def test_every_url_resolves_to_its_own_view(matrix: Matrix):
 
 
 OWNED = [(pattern, rule, method) for pattern, rule, method in CASES
-         if rule.scope is Scope.OWNED and not pattern.has_format_suffix and isinstance(rule.need(method), Action)]
+         if rule.scope is Scope.OWNED and not pattern.has_format_suffix and isinstance(rule.need(method), Permission)]
 
 
 def _missing_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -3,12 +3,12 @@
 `url_patterns()` walks `django.urls.get_resolver()` recursively (DRF router routes and their
 format-suffix twins included) and tells, for each pattern, the HTTP methods its view handles.
 `RULES` maps each URL name to a `Rule`: what each method needs (public, logged in, staff, or
-one `Action` of governance.permissions), how to build the URL's arguments from a world, and
+one `Permission` of governance.permissions), how to build the URL's arguments from a world, and
 whether the URL names one of the organisation's rows (another organisation gets 404) or lists
 them (another organisation sees its own rows only).
 
-The table is written from ARCHITECTURE.md's permission table, not read from the views, so a
-view that asks for the wrong Action fails the matrix. A URL with no rule fails it too.
+The table is written from the permission table of docs/architecture.md, not read from the views, so a
+view that asks for the wrong Permission fails the matrix. A URL with no rule fails it too.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from governance.permissions import Action
+from governance.permissions import Permission
 from tests.security.world import World
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -35,7 +35,7 @@ class Need(StrEnum):
     STAFF = "staff"  # Django's admin site: staff users only (no caller of the matrix is staff)
 
 
-Requirement = Need | Action
+Requirement = Need | Permission
 
 
 class Scope(StrEnum):
@@ -69,21 +69,21 @@ class Rule:
 
 
 def read(kwargs: Kwargs = _none, scope: Scope = Scope.OWNED) -> Rule:
-    return Rule(read=Action.READ, kwargs=kwargs, scope=scope)
+    return Rule(read=Permission.READ, kwargs=kwargs, scope=scope)
 
 
-def form(action: Action, kwargs: Kwargs = _none, scope: Scope = Scope.OWNED) -> Rule:
-    """A web form: showing it needs the same Action as submitting it."""
+def form(action: Permission, kwargs: Kwargs = _none, scope: Scope = Scope.OWNED) -> Rule:
+    """A web form: showing it needs the same Permission as submitting it."""
     return Rule(read=action, write=action, kwargs=kwargs, scope=scope)
 
 
-def post(action: Action, kwargs: Kwargs = _none, scope: Scope = Scope.OWNED) -> Rule:
+def post(action: Permission, kwargs: Kwargs = _none, scope: Scope = Scope.OWNED) -> Rule:
     return Rule(write=action, kwargs=kwargs, scope=scope)
 
 
-def resource(action: Action, kwargs: Kwargs = _none, scope: Scope = Scope.OWNED) -> Rule:
+def resource(action: Permission, kwargs: Kwargs = _none, scope: Scope = Scope.OWNED) -> Rule:
     """Read by any member, written (POST/PUT/PATCH/DELETE) with `action`."""
-    return Rule(read=Action.READ, write=action, kwargs=kwargs, scope=scope)
+    return Rule(read=Permission.READ, write=action, kwargs=kwargs, scope=scope)
 
 
 def pk_of(key: str, name: str = "pk") -> Kwargs:
@@ -107,7 +107,7 @@ def _audit_sequence(world: World) -> dict[str, Any]:
 
 
 L, C, K = Scope.LISTING, Scope.CATALOG, Scope.ORG_KEYED
-A = Action
+A = Permission
 _RUN_KINDS = {"evaluations": "evaluation", "anchor-analyses": "anchor_analysis", "retraining": "retraining"}
 
 WEB_RULES: dict[str, Rule] = {
@@ -208,8 +208,9 @@ WEB_RULES: dict[str, Rule] = {
 
 API_RULES: dict[str, Rule] = {
     "api:api-root": Rule(read=Need.LOGIN, scope=C),
-    "api:worker-ping": Rule(write=Action.MANAGE_MEMBERS, scope=C),  # org admins (of any organisation) and staff
-    "api:worker-ping-detail": Rule(read=Action.MANAGE_MEMBERS, kwargs=lambda w: {"task_id": "no-such-task"}, scope=C),
+    "api:worker-ping": Rule(write=Permission.MANAGE_MEMBERS, scope=C),  # org admins (of any organisation) and staff
+    "api:worker-ping-detail": Rule(read=Permission.MANAGE_MEMBERS, kwargs=lambda w: {"task_id": "no-such-task"},
+                                   scope=C),
     # governance
     "api:ai-system-list": resource(A.EDIT_REGISTRY, scope=L),
     "api:ai-system-detail": resource(A.EDIT_REGISTRY, pk_of("system")),

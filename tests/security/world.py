@@ -232,7 +232,7 @@ def _report(world: World) -> Any:
 
 
 def _evaluation(world: World) -> Any:
-    from robustness.services.requests import evaluation_run_request
+    from robustness.services.run_requests import evaluation_run_request
 
     run = evaluation_run_request(ai_system=world.get("system"), model_version=world.get("model_version"),
                                  actor=world.actor, config={"builtin_dataset": "synthetic-held-out"})
@@ -256,7 +256,7 @@ def _with_artifact(run: Any) -> Any:
 
 
 def _anchor_analysis(world: World) -> Any:
-    from robustness.services.requests import anchor_analysis_request
+    from robustness.services.run_requests import anchor_analysis_request
 
     return _with_artifact(anchor_analysis_request(ai_system=world.get("system"),
                                                   model_version=world.get("model_version"), actor=world.actor,
@@ -264,7 +264,7 @@ def _anchor_analysis(world: World) -> Any:
 
 
 def _retraining(world: World) -> Any:
-    from robustness.services.requests import retraining_run_request
+    from robustness.services.run_requests import retraining_run_request
 
     return _with_artifact(retraining_run_request(ai_system=world.get("system"),
                                                  model_version=world.get("model_version"), actor=world.actor,

@@ -20,7 +20,7 @@ from robustness.engine.attacks import (
     run_attack,
     threat_model_label,
 )
-from tests.robustness.engine.fixtures_b import self_labelled_images, tiny_classifier
+from tests.robustness.engine.tiny_models import self_labelled_images, tiny_classifier
 
 EPS = 4 / 255
 

@@ -12,7 +12,7 @@ from robustness.engine.errors import DatasetError, EngineError
 from robustness.engine.evaluate import EvaluationResult, evaluate, record_from_partial
 from robustness.engine.metrics import EvaluationPartial, merge_all
 from robustness.engine.progress import EvaluationCancelled
-from tests.robustness.engine.fixtures_b import LinearZeroShot, TensorImages, self_labelled_images, tiny_classifier
+from tests.robustness.engine.tiny_models import LinearZeroShot, TensorImages, self_labelled_images, tiny_classifier
 
 EPSILONS = [1 / 255, 4 / 255]
 ATTACKS = [parse_attack("pgd:steps=3"), parse_attack("cw-linf:steps=3,alpha=1/2")]  # few steps: tests stay fast

@@ -10,7 +10,7 @@ import torch
 from robustness.engine.checkpoints import load_state_dict_file, save_state_dict_file, sha256_file
 from robustness.engine.finetune import Method, RetrainConfig, RetrainConfigError, batch_indices, retrain, warmup_cosine
 from robustness.engine.progress import RetrainingCancelled
-from tests.robustness.engine.fixtures_b import self_labelled_images, tiny_clip_and_classifier
+from tests.robustness.engine.tiny_models import self_labelled_images, tiny_clip_and_classifier
 
 CONFIG = RetrainConfig(
     method="alignment-ce", lr=1e-3, steps=4, warmup_steps=1, batch_size=4, checkpoint_every=2, attack_steps=1, seed=5

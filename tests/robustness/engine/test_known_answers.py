@@ -12,7 +12,7 @@ from robustness.engine.anchors import anchor_diagnostics, fit_anchor_expansion
 from robustness.engine.attacks import preset
 from robustness.engine.evaluate import evaluate
 from robustness.engine.losses import soft_cross_entropy
-from tests.robustness.engine.fixtures_b import LinearZeroShot, TensorImages
+from tests.robustness.engine.tiny_models import LinearZeroShot, TensorImages
 
 
 def test_pgd_robust_accuracy_equals_the_exact_answer_on_a_linear_head() -> None:

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from robustness.engine import losses
-from tests.robustness.engine.fixtures_b import self_labelled_images, tiny_classifier
+from tests.robustness.engine.tiny_models import self_labelled_images, tiny_classifier
 
 ATTACK = losses.InnerAttack(eps=4 / 255, alpha=2 / 255, steps=2)
 NO_ATTACK = losses.InnerAttack(eps=0.0, alpha=0.0, steps=1, random_start=False)

@@ -1,6 +1,6 @@
-"""Shared helpers for the attack/evaluation/retraining tests (part B of the engine).
+"""Tiny classifiers and in-memory image sets for the attack, evaluation, loss and retraining tests.
 
-Kept apart from conftest.py (engine A's); tests import what they need from here.
+Plain helpers, not fixtures: tests import what they need from here (conftest.py holds the fixtures).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import pytest
 from governance.models.audit import AuditEvent
 from governance.models.tenancy import Role
 from robustness.models import AnchorAnalysis, EvaluationRun, RetrainingRun, RunStatus
-from robustness.services.requests import anchor_analysis_request, evaluation_run_request, retraining_run_request
+from robustness.services.run_requests import anchor_analysis_request, evaluation_run_request, retraining_run_request
 from tests.conftest import CALLERS
 from tests.robustness.runs.conftest import QUICK_EVALUATION
 

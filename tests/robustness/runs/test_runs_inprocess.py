@@ -27,14 +27,14 @@ from robustness.services import evaluations as evaluations_module
 from robustness.services.anchor_analyses import anchor_analysis_execute
 from robustness.services.evaluations import evaluation_run_execute
 from robustness.services.maintenance import evaluations_schedule_periodic, runs_reap_expired_leases
-from robustness.services.requests import (
+from robustness.services.retraining import retraining_run_execute, work_directory
+from robustness.services.run_requests import (
     anchor_analysis_request,
     evaluation_run_request,
     retraining_run_request,
     run_cancel,
     run_rerun,
 )
-from robustness.services.retraining import retraining_run_execute, work_directory
 from tests.robustness.runs.conftest import QUICK_EVALUATION, make_version
 
 pytestmark = pytest.mark.django_db
@@ -293,7 +293,7 @@ def test_the_reaper_sends_the_shards_of_a_sharded_run_whose_chord_never_left(sys
     from celery import current_app
 
     from robustness.services.maintenance import PENDING_RESEND_AFTER
-    from robustness.services.requests import MERGE_TASK, TASKS
+    from robustness.services.run_requests import MERGE_TASK, TASKS
 
     sent: list[tuple[str, list]] = []
     monkeypatch.setattr(current_app, "send_task", lambda name, args, queue: sent.append((name, args)))

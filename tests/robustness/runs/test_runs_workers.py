@@ -19,7 +19,7 @@ from robustness.models import EvaluationRun, EvaluationShard, RunStatus
 from robustness.services.evaluations import evaluation_run_execute
 from robustness.services.maintenance import runs_reap_expired_leases
 from robustness.services.publishing import SUPPORTED_REQUIREMENT_URNS
-from robustness.services.requests import evaluation_run_request
+from robustness.services.run_requests import evaluation_run_request
 from tests.processes import celery_worker, worker_environment
 from tests.robustness.runs.conftest import QUICK_EVALUATION
 from tests.robustness.runs.workers import broker, finished, wait_for
