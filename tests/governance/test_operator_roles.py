@@ -391,7 +391,7 @@ def test_the_chapter_v_nodes_of_the_catalog_follow_the_model_answers():
 
 
 def test_an_export_made_before_the_migration_imports_its_single_role_as_a_list():
-    from governance.services.transfer import _legacy_fields_renamed
+    from governance.services.transfer_import import _legacy_fields_renamed
 
     fields = _legacy_fields_renamed("governance.AISystem", {"name": "Chat", "operator_role": "importer"})
     assert fields == {"name": "Chat", "operator_roles": ["importer"]}

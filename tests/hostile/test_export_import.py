@@ -22,7 +22,9 @@ from django.urls import reverse
 from assessments.models import Finding
 from governance.audit import audit_chain_verify
 from governance.models import AISystem, AuditEvent, Organisation
-from governance.services.transfer import TransferError, organisation_export, organisation_import, tenant_models
+from governance.services.transfer import TransferError, tenant_models
+from governance.services.transfer_export import organisation_export
+from governance.services.transfer_import import organisation_import
 from tests.conftest import client_in
 from tests.security.harness import fingerprint
 from tests.security.world import media_files, world_build

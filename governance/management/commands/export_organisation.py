@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from governance.models.tenancy import Organisation
-from governance.services.transfer import organisation_export
+from governance.services.transfer_export import organisation_export
 
 
 class Command(BaseCommand):

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from governance.services.transfer import TransferError, organisation_import
+from governance.services.transfer import TransferError
+from governance.services.transfer_import import organisation_import
 
 
 class Command(BaseCommand):
