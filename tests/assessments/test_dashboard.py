@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Action, Evidence, Finding, RequirementResult
-from assessments.selectors.dashboard import current_results, dashboard_get
+from assessments.selectors.dashboard import dashboard_get
 from assessments.services import (
     action_create,
     assessment_create,
@@ -18,6 +18,7 @@ from assessments.services import (
     finding_create,
     requirement_result_update,
 )
+from governance.models import AISystem
 from tests.assessments.factories import ai_system_make, evidence_with_version, robustness_evidence
 from tests.conftest import FROZEN_NOW
 
@@ -111,13 +112,17 @@ def test_dashboard_query_count_does_not_grow_with_data(acme, nist, iso, oscar, c
     assert len(large.captured_queries) == len(small.captured_queries)
 
 
-def test_selector_coverage_matches_current_results(acme, nist, iso, oscar):
-    _populate(acme, nist, iso, oscar, systems=3)
-    dashboard = dashboard_get(organisation=acme, today=FROZEN_NOW.date())
-    for coverage in dashboard.coverage:
-        rows = current_results(acme).filter(assessment__framework_id=coverage.framework_id)
-        assert coverage.applicable == rows.exclude(result="not_applicable").count()
-        assert coverage.compliant == rows.filter(result="compliant").count()
+def test_coverage_counts_only_the_newest_assessment_of_each_system_and_framework(acme, nist, iso, oscar):
+    _populate(acme, nist, iso, oscar, systems=3)  # System 000/001/002: first result compliant/non-compliant/partial
+    system = AISystem.objects.get(organisation=acme, name="System 000")
+    newer = assessment_create(organisation=acme, framework=nist, ai_system=system, actor=oscar)  # nothing recorded
+    per_assessment = newer.results.count()
+    coverage = {c.framework_id: c for c in dashboard_get(organisation=acme, today=FROZEN_NOW.date()).coverage}
+    nist_now, iso_now = coverage[nist.pk], coverage[iso.pk]
+    # NIST: System 000's compliant result sits in the superseded assessment, so it no longer counts.
+    assert (nist_now.compliant, nist_now.non_compliant, nist_now.partial) == (0, 1, 1)
+    assert nist_now.applicable + nist_now.not_applicable == 3 * per_assessment  # three current assessments, not four
+    assert (iso_now.compliant, iso_now.non_compliant, iso_now.partial) == (1, 1, 1)
 
 
 def test_robustness_panel_renders_engine_record_with_verdict(acme, nist, oscar, client_as, system):

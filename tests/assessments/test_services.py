@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.base import ContentFile
@@ -72,7 +74,8 @@ def test_evidence_version_is_hashed_and_immutable(acme, oscar):
 def test_link_evidence_hashes_the_url(acme, oscar):
     evidence, _ = evidence_with_version(acme, oscar)
     version = evidence_version_add(evidence=evidence, actor=oscar, url="https://example.org/policy")
-    assert version.size == 0 and len(version.sha256) == 64 and version.url
+    assert version.sha256 == hashlib.sha256(b"https://example.org/policy").hexdigest()
+    assert version.size == 0 and version.url == "https://example.org/policy" and not version.file
 
 
 def test_result_on_one_framework_is_inferred_on_mapped_requirements(acme, nist, iso, system, oscar):
@@ -178,6 +181,16 @@ def test_services_refuse_rows_of_another_organisation(acme, globex, nist, oscar)
         assessment_create(organisation=acme, framework=nist, ai_system=foreign, actor=oscar)
 
 
-def test_expiry_date_is_today_in_utc(acme, oscar):
-    evidence_with_version(acme, oscar, valid_until=FROZEN_NOW.date() + timedelta(days=1))
-    assert evidence_expiry_run().evidence_expired == 0
+def test_evidence_expires_the_day_after_valid_until_by_the_utc_calendar(acme, oscar, frozen_clock):
+    day = FROZEN_NOW.date()
+    evidence, _ = evidence_with_version(acme, oscar, valid_until=day)
+    last_half_hour_utc = datetime(day.year, day.month, day.day, 23, 30, tzinfo=UTC)
+    in_berlin = last_half_hour_utc.astimezone(ZoneInfo("Europe/Berlin"))
+    assert in_berlin.date() == day + timedelta(days=1)  # a UTC+1 clock has passed midnight already
+    assert evidence_expiry_run(now=in_berlin).evidence_expired == 0
+    evidence.refresh_from_db()
+    assert evidence.status == EvidenceStatus.ACTIVE
+    assert evidence_expiry_run(now=last_half_hour_utc + timedelta(hours=1)).evidence_expired == 1  # 00:30 UTC
+    evidence.refresh_from_db()
+    assert evidence.status == EvidenceStatus.EXPIRED
+    assert evidence_expiry_run(now=last_half_hour_utc + timedelta(hours=2)).evidence_expired == 0  # once only

@@ -7,6 +7,7 @@ allowed delete never takes a row away from the next caller.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -112,33 +113,40 @@ def matrix_world(django_db_blocker: Any) -> Iterator[Matrix]:
         overrides.disable()
 
 
-def _changed_at_columns(model: type[models.Model]) -> list[str]:
-    return [field.column for field in model._meta.concrete_fields
-            if isinstance(field, models.DateTimeField) and (field.auto_now or field.name in {"updated_at", "modified"})]
+def _fingerprinted_models() -> list[type[models.Model]]:
+    return [model for model in apps.get_models()
+            if model._meta.managed and not model._meta.proxy and model._meta.label not in FINGERPRINT_EXCLUDED]
+
+
+def _tables() -> list[tuple[str, str]]:
+    """(table, primary-key column) of every fingerprinted model and automatic many-to-many table."""
+    tables = []
+    for model in _fingerprinted_models():
+        tables.append((model._meta.db_table, model._meta.pk.column))
+        tables += [(m2m.remote_field.through._meta.db_table, "id") for m2m in model._meta.local_many_to_many
+                   if m2m.remote_field.through._meta.auto_created]
+    return tables
 
 
 def _fingerprint_sql() -> str:
+    """One query: per table, the row count and an MD5 of every row's full content in key order (PostgreSQL)."""
     quote = connection.ops.quote_name
-    parts: list[str] = []
-    for model in apps.get_models():
-        if not model._meta.managed or model._meta.proxy or model._meta.label in FINGERPRINT_EXCLUDED:
-            continue
-        table = quote(model._meta.db_table)
-        parts.append(f"(SELECT COUNT(*) FROM {table})")  # noqa: S608 - names from the models, not input
-        parts += [f"(SELECT MAX({quote(column)}) FROM {table})"  # noqa: S608 - names from the models
-                  for column in _changed_at_columns(model)]
-        for m2m in model._meta.local_many_to_many:
-            through = m2m.remote_field.through
-            if through._meta.auto_created:
-                parts.append(f"(SELECT COUNT(*) FROM {quote(through._meta.db_table)})")  # noqa: S608
+    digest = "(SELECT COUNT(*) || ':' || md5(COALESCE(string_agg(t::text, '|' ORDER BY t.{pk}), '')) FROM {table} AS t)"
+    parts = [digest.format(pk=quote(pk), table=quote(table)) for table, pk in _tables()]  # names from the models
     return "SELECT " + ", ".join(parts)
 
 
 def fingerprint() -> tuple[Any, ...]:
-    """Row counts of every model (and automatic many-to-many table) and their latest change times."""
-    with connection.cursor() as cursor:
-        cursor.execute(_fingerprint_sql())
-        return tuple(cursor.fetchone())
+    """The content of every row of every model (and automatic many-to-many table), one digest per table.
+
+    Any change a denied request made to any column of any row shows, not only to rows with a change time.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_fingerprint_sql())
+            return tuple(cursor.fetchone())
+    return tuple(hashlib.sha256(repr(list(model._base_manager.order_by("pk").values_list())).encode()).hexdigest()
+                 for model in _fingerprinted_models())
 
 
 def state() -> tuple[tuple[Any, ...], frozenset[str]]:

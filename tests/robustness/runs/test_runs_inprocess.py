@@ -279,13 +279,20 @@ def test_periodic_re_evaluation_runs_when_review_is_due_and_flags_a_regression(s
     assert "Robustness regression" in shown and f"/robustness/evaluations/{periodic.pk}/" in shown
 
 
-def test_the_reaper_re_enqueues_only_runs_whose_lease_expired(system, version):
+def test_the_reaper_re_enqueues_only_runs_whose_lease_expired(system, version, monkeypatch):
+    from celery import current_app
+
+    sent: list[tuple[str, list, str]] = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, args, queue: sent.append((name, args, queue)))
     live = evaluation_run_request(ai_system=system, model_version=version, actor=None, config=QUICK_EVALUATION)
     dead = evaluation_run_request(ai_system=system, model_version=version, actor=None, config=QUICK_EVALUATION)
     now = timezone.now()
     EvaluationRun.objects.filter(pk=live.pk).update(status=RunStatus.RUNNING, lease_expires_at=now + timedelta(60))
     EvaluationRun.objects.filter(pk=dead.pk).update(status=RunStatus.RUNNING, lease_expires_at=now - timedelta(1))
     assert runs_reap_expired_leases() == 1
+    assert sent == [("robustness.tasks.evaluation_run_execute", [dead.pk], "robustness")]
+    live.refresh_from_db()
+    assert live.status == RunStatus.RUNNING and live.lease_expires_at > now
 
 
 def test_the_reaper_sends_the_shards_of_a_sharded_run_whose_chord_never_left(system, version, monkeypatch):
