@@ -164,7 +164,7 @@ class RiskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
                          "cells": [cell.__dict__ for row in cells for cell in row]})
 
     @extend_schema(request=RiskMatrixSerializer, responses={200: RiskMatrixSerializer})
-    @action(detail=False, methods=["get", "put"])
+    @action(detail=False, methods=["get", "put"], serializer_class=RiskMatrixSerializer)
     def matrix(self, request: Request, **kwargs: Any) -> Response:
         """The organisation's likelihood and impact scales (3 to 7 levels, lowest first)."""
         if request.method == "PUT":

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from governance import selectors, services
 from governance.access import AccessContext
-from governance.models import ApplicabilityDecision, Membership, ModelVersion, Role
+from governance.models import ApplicabilityDecision, AuditEvent, Membership, ModelVersion, Role
 from governance.thresholds import ATTACK_PRESETS, format_epsilon, thresholds_clean, thresholds_parse_lines
 from tests.governance.conftest import answered
 
@@ -131,8 +131,12 @@ def test_a_smaller_matrix_is_refused_while_risks_score_above_it(world, alice, ac
 def test_a_risk_cannot_link_another_organisations_control(world, alice, globex):
     mallory = Membership.objects.get(organisation=globex, role=Role.ORG_ADMIN).user
     foreign = services.control_create(organisation=globex, actor=mallory, data={"ref_id": "G-1", "name": "Theirs"})
-    with pytest.raises(ValidationError):
+    before = (set(world.risk.controls.values_list("pk", flat=True)), AuditEvent.objects.count())
+    with pytest.raises(ValidationError, match="this organisation's records"):
         services.risk_update(risk=world.risk, actor=alice, data={}, controls=[foreign])
+    world.risk.refresh_from_db()
+    assert (set(world.risk.controls.values_list("pk", flat=True)), AuditEvent.objects.count()) == before
+    assert foreign.pk not in before[0]
 
 
 def test_an_owner_must_be_a_member(world, alice, globex):

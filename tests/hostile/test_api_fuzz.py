@@ -112,7 +112,15 @@ def test_a_huge_requirement_id_on_a_finding_is_refused(matrix: Matrix):
 
 
 def test_options_on_the_risk_matrix_answers(matrix: Matrix):
-    assert _as_oscar(matrix).options("/api/v1/risks/matrix/").status_code == 200
+    answer = _as_oscar(matrix).options("/api/v1/risks/matrix/")
+    assert answer.status_code == 200
+    assert {method.strip() for method in answer["Allow"].split(",")} == {"GET", "PUT", "HEAD", "OPTIONS"}
+    described = answer.json()
+    assert described["name"] == "Matrix"
+    # PUT takes the two scales, not a risk (it once described the Risk serializer's fields).
+    put = described["actions"]["PUT"]
+    assert set(put) == {"likelihood", "impact"}
+    assert all(put[scale]["type"] == "list" and put[scale]["required"] for scale in put)
 
 
 def test_thresholds_that_are_not_a_list_are_refused(matrix: Matrix):

@@ -38,8 +38,15 @@ def test_inner_pgd_increases_its_objective_inside_the_ball_and_restores_training
 def test_tecoa_is_cross_entropy_of_clip_logits_on_its_adversarial_batch(setup) -> None:
     classifier, images, labels = setup
     output = losses.tecoa_loss(classifier, images, labels, ATTACK)
+    # The batch is a real attack: moved, inside the ε-ball and the unit box, and harder than clean.
+    perturbation = (output.adversarial - images).abs()
+    assert float(perturbation.max()) > ATTACK.alpha / 2
+    assert float(perturbation.max()) <= ATTACK.eps + 1e-6
+    assert float(output.adversarial.min()) >= 0.0 and float(output.adversarial.max()) <= 1.0
     with torch.no_grad():
+        clean = F.cross_entropy(classifier(images), labels)
         expected = F.cross_entropy(classifier(output.adversarial), labels)
+    assert float(expected) > float(clean)
     assert float(output.loss.detach()) == pytest.approx(float(expected), rel=1e-5)
     output.loss.backward()
     assert classifier.text_anchors.grad is None  # a frozen buffer, never trained
