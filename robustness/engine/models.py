@@ -24,12 +24,17 @@ import open_clip
 import torch
 from torch import Tensor
 
-from robustness.engine.checkpoints import load_state_dict_file
+from robustness.engine.checkpoints import OPENAI_TORCHSCRIPT, CheckpointContents, read_checkpoint
 from robustness.engine.errors import CheckpointError, ModelConfigError
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors", ".ckpt")
 REQUIRED_CONFIG_KEYS = ("embed_dim", "vision_cfg", "text_cfg")
 MAX_KEYS_IN_MESSAGE = 5
+HF_WEIGHTS_NAME = "open_clip_pytorch_model.bin"  # open_clip.constants
+HF_SAFE_WEIGHTS_NAME = "open_clip_model.safetensors"
+GELU = "gelu"
+QUICK_GELU = "quick_gelu"
+ACTIVATIONS = (GELU, QUICK_GELU)
 
 Tokenizer = Callable[..., Tensor]
 # open_clip ships no type information, so this reads as Any to mypy; it names what we hold.
@@ -46,13 +51,15 @@ class ModelSpec:
     "laion2b_s34b_b79k", ...) whose weights must already be in the local cache, never as a
     path. At most one may be given; neither means random initialisation (tests).
     `model_config` is a custom open_clip config, registered under `architecture` before the
-    model is built.
+    model is built. `activation` is what the owner declares ("gelu" or "quick_gelu"); None
+    lets the weights decide (see `activation_decide`).
     """
 
     architecture: str
     checkpoint_path: str | Path | None = None
     model_config: dict[str, Any] | None = None
     pretrained_tag: str | None = None
+    activation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,9 @@ class LoadedClip:
     """An fp32 open_clip model in eval mode plus what the zero-shot wrapper needs.
 
     `mean`/`std` are per-channel normalisation constants for images in [0, 1];
-    `image_size` is the square side the vision tower expects.
+    `image_size` is the square side the vision tower expects. `activation` is the one the
+    model was built with and `checkpoint_format` the format its weights came in ("none" for
+    random weights).
     """
 
     model: ClipModel
@@ -68,16 +77,20 @@ class LoadedClip:
     image_size: int
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
+    activation: str = GELU
+    checkpoint_format: str = "none"
 
 
 def load_clip(spec: ModelSpec, device: str | torch.device = "cpu") -> LoadedClip:
     """Build `spec.architecture` with open_clip and load its weights safely.
 
-    Raises `ModelConfigError` for an unknown architecture, invalid config or uncached
-    tag, and `CheckpointError` for an unsafe or mismatching checkpoint.
+    Raises `ModelConfigError` for an unknown architecture, invalid config, uncached tag or an
+    activation that the architecture, tag, checkpoint and declaration disagree on, and
+    `CheckpointError` for an unsafe or mismatching checkpoint.
     """
     preprocess_override: dict[str, Any] = {}
     checkpoint: Path | None = None
+    tag_config: Mapping[str, Any] | None = None
     if spec.model_config is not None:
         register_model_config(spec.architecture, spec.model_config)
     _require_known_architecture(spec.architecture)
@@ -88,12 +101,66 @@ def load_clip(spec: ModelSpec, device: str | torch.device = "cpu") -> LoadedClip
         if not checkpoint.is_file():
             raise CheckpointError(f"checkpoint file not found: {checkpoint.name}")
     elif spec.pretrained_tag:
-        checkpoint, preprocess_override = _resolve_pretrained(spec.architecture, spec.pretrained_tag)
-    model = build_model(spec.architecture, preprocess_override=preprocess_override)
-    if checkpoint is not None:
-        load_weights_into(model, load_state_dict_file(checkpoint), source=checkpoint.name)
+        checkpoint, preprocess_override, tag_config = _resolve_pretrained(spec.architecture, spec.pretrained_tag)
+    contents = read_checkpoint(checkpoint) if checkpoint is not None else None
+    activation = activation_decide(spec.architecture, declared=spec.activation, contents=contents,
+                                   tag=(spec.pretrained_tag, tag_config) if tag_config is not None else None)
+    model = build_model(spec.architecture, preprocess_override=preprocess_override,
+                        quick_gelu=activation == QUICK_GELU)
+    if checkpoint is not None and contents is not None:
+        _check_openai_integers(model, contents, checkpoint.name)
+        load_weights_into(model, _without_script_only_buffers(model, contents), source=checkpoint.name)
     model = model.to(device).eval()
-    return LoadedClip(model=model, tokenizer=_tokenizer(spec.architecture), **_preprocess(model))
+    return LoadedClip(model=model, tokenizer=_tokenizer(spec.architecture), **_preprocess(model),
+                      activation=activation, checkpoint_format=contents.source_format if contents else "none")
+
+
+def activation_decide(architecture: str, *, declared: str | None = None,
+                      contents: CheckpointContents | None = None,
+                      tag: tuple[str | None, Mapping[str, Any]] | None = None) -> str:
+    """GELU or QuickGELU, from every source that knows, refusing when they disagree.
+
+    The sources: the owner's declaration; an architecture whose config sets ``quick_gelu``
+    (open_clip's "-quickgelu" names); a pretrained tag's config; an OpenAI-format checkpoint
+    (OpenAI trained every CLIP with QuickGELU) or our own safetensors metadata. With no
+    source, the architecture's default (GELU) holds. open_clip itself only warns on a tag
+    mismatch and drops the flag when weights are loaded from a file (its issue #771).
+    """
+    if declared is not None and declared not in ACTIVATIONS:
+        raise ModelConfigError(f"unknown activation {declared!r}; choose {' or '.join(ACTIVATIONS)}")
+    evidence: list[tuple[str, str]] = []
+    if declared is not None:
+        evidence.append((f"the model version declares {declared}", declared))
+    if (open_clip.get_model_config(architecture) or {}).get("quick_gelu"):
+        evidence.append((f"architecture {architecture} is a QuickGELU configuration", QUICK_GELU))
+    if tag is not None:
+        name, config = tag
+        value = QUICK_GELU if config.get("quick_gelu") else GELU
+        evidence.append((f"pretrained tag {name!r} was trained with {value}", value))
+    if contents is not None and contents.is_openai:
+        evidence.append((f"the checkpoint is in OpenAI's format ({contents.source_format}), trained with "
+                         f"{QUICK_GELU}", QUICK_GELU))
+    if contents is not None and contents.activation is not None:
+        evidence.append((f"the checkpoint's metadata says {contents.activation}", contents.activation))
+    values = {value for _, value in evidence}
+    if len(values) > 1:
+        raise ModelConfigError(
+            "the activation is ambiguous: " + "; ".join(reason for reason, _ in evidence)
+            + ". Choose the architecture (or the declared activation) that matches how the weights were trained; "
+            "a model run with the wrong one computes a different function.")
+    return values.pop() if values else GELU
+
+
+def activation_of(module: torch.nn.Module) -> str | None:
+    """The transformer activation a built module runs: QuickGELU, GELU, or None (a ResNet tower)."""
+    from open_clip.transformer import QuickGELU
+
+    layers = list(module.modules())
+    if any(isinstance(layer, QuickGELU) for layer in layers):
+        return QUICK_GELU
+    if any(isinstance(layer, torch.nn.GELU) for layer in layers):
+        return GELU
+    return None
 
 
 def build_model(
@@ -101,6 +168,7 @@ def build_model(
     model_config: Mapping[str, Any] | None = None,
     *,
     preprocess_override: Mapping[str, Any] | None = None,
+    quick_gelu: bool = False,
 ) -> ClipModel:
     """A randomly initialised fp32 CPU open_clip model (registering `model_config` first)."""
     if model_config is not None:
@@ -113,10 +181,35 @@ def build_model(
             pretrained=None,
             pretrained_image=False,
             pretrained_text=False,
+            force_quick_gelu=quick_gelu,
             force_preprocess_cfg=dict(preprocess_override or {}),
         )
     except (TypeError, ValueError, KeyError, RuntimeError, AssertionError) as error:
         raise ModelConfigError(f"open_clip cannot build architecture {architecture!r}: {error}") from error
+
+
+def _without_script_only_buffers(model: ClipModel, contents: CheckpointContents) -> dict[str, Tensor]:
+    """A TorchScript archive keeps every buffer, non-persistent ones (open_clip's ``attn_mask``) too.
+
+    Those are rebuilt by the architecture, not loaded, so they are dropped from an archive's
+    tensors; any other key still has to match.
+    """
+    if contents.source_format != OPENAI_TORCHSCRIPT:
+        return contents.tensors
+    persistent = set(model.state_dict())
+    transient = {name for name, _ in model.named_buffers() if name not in persistent}
+    return {name: tensor for name, tensor in contents.tensors.items() if name not in transient}
+
+
+def _check_openai_integers(model: ClipModel, contents: CheckpointContents, source: str) -> None:
+    """OpenAI's integers must describe the model they are loaded into."""
+    actual = {"context_length": getattr(model, "context_length", None),
+              "vocab_size": getattr(model, "vocab_size", None),
+              "input_resolution": _preprocess(model)["image_size"]}
+    wrong = [f"{key} {value} (the architecture has {actual[key]})" for key, value in contents.openai_integers.items()
+             if actual.get(key) is not None and actual[key] != value]
+    if wrong:
+        raise CheckpointError(f"checkpoint {source} was saved for another architecture: " + ", ".join(wrong))
 
 
 def register_model_config(architecture: str, model_config: Mapping[str, Any]) -> None:
@@ -187,8 +280,8 @@ def _require_known_architecture(architecture: str) -> None:
         raise ModelConfigError(f"unknown open_clip architecture {architecture!r}{hint}")
 
 
-def _resolve_pretrained(architecture: str, tag: str) -> tuple[Path, dict[str, Any]]:
-    """The cached file of an open_clip pretrained tag plus its preprocessing.
+def _resolve_pretrained(architecture: str, tag: str) -> tuple[Path, dict[str, Any], Mapping[str, Any]]:
+    """The cached file of an open_clip pretrained tag, its preprocessing and its config.
 
     The tag is only ever looked up among open_clip's own tags of `architecture`; it is never
     turned into a path, so a tag cannot name a file on the worker (H-1).
@@ -200,7 +293,7 @@ def _resolve_pretrained(architecture: str, tag: str) -> tuple[Path, dict[str, An
             f"{tag!r} is not a pretrained tag of {architecture!r} (known tags: {', '.join(known) or 'none'})"
         )
     preprocess = {key: tag_config[key] for key in ("mean", "std") if key in tag_config}
-    return _cached_tag_file(architecture, tag, tag_config), preprocess
+    return _cached_tag_file(architecture, tag, tag_config), preprocess, tag_config
 
 
 def is_plain_tag(tag: str) -> bool:
@@ -233,10 +326,22 @@ def _hf_cache_candidates(hf_hub: str) -> list[Path]:
     except ImportError:
         return []
     repo_id, filename = os.path.split(hf_hub)
-    filename = filename or "open_clip_pytorch_model.bin"
-    names = [filename[: -len(Path(filename).suffix)] + ".safetensors", filename]
+    names = _hub_file_names(filename)
     found = [try_to_load_from_cache(repo_id=repo_id, filename=name) for name in names]
     return [Path(path) for path in found if isinstance(path, str)]
+
+
+def _hub_file_names(filename: str) -> list[str]:
+    """The names open_clip stores a hub tag's weights under, safetensors first (as it prefers).
+
+    No file name means open_clip's default `open_clip_pytorch_model.bin`, whose safetensors
+    twin is `open_clip_model.safetensors`; another `.bin`/`.pth` name has its twin beside it.
+    """
+    if not filename or filename == HF_WEIGHTS_NAME:
+        return [HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME]
+    if filename.endswith((".bin", ".pth")):
+        return [filename[:-4] + ".safetensors", filename]
+    return [filename]
 
 
 def _tokenizer(architecture: str) -> Tokenizer:

@@ -19,9 +19,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from robustness.engine.checkpoints import sha256_file
+from robustness.engine.checkpoints import ACTIVATION_METADATA_KEY, sha256_file
 from robustness.engine.classifier import ZeroShotClassifier
 from robustness.engine.errors import CheckpointError
+from robustness.engine.models import activation_of
 from robustness.engine.records import library_versions
 
 MODEL_FILE = "model.safetensors"
@@ -117,7 +118,10 @@ def write_outputs(
     classifier: ZeroShotClassifier, clip_model: nn.Module | None, card: RetrainCard, out: Path
 ) -> tuple[Path, str, Path]:
     """Write model.safetensors (the whole open_clip state dict where `clip_model` is given,
-    whose `visual` is the fine-tuned tower; else the tower under "visual.") and card.json."""
+    whose `visual` is the fine-tuned tower; else the tower under "visual.") and card.json.
+
+    The header records the activation the weights were trained with, so a reload builds the
+    same function (a QuickGELU model stays QuickGELU)."""
     from safetensors.torch import save_file
 
     if clip_model is not None:
@@ -128,8 +132,11 @@ def write_outputs(
     tensors = {name: tensor.detach().cpu().contiguous().clone() for name, tensor in state.items()}
     checkpoint = out / MODEL_FILE
 
+    activation = activation_of(clip_model if clip_model is not None else classifier.visual)
+    metadata = {ACTIVATION_METADATA_KEY: activation} if activation else None
+
     def write_model(temporary: Path) -> None:
-        save_file(tensors, str(temporary))
+        save_file(tensors, str(temporary), metadata=metadata)
 
     atomic_write(checkpoint, write_model)
     sha = sha256_file(checkpoint)
