@@ -247,8 +247,12 @@ def load_weights_into(model: ClipModel, state_dict: dict[str, Tensor], *, source
         state_dict = convert_to_custom_text_state_dict(state_dict)
     if "logit_scale" in state_dict and state_dict["logit_scale"].ndim != model.logit_scale.ndim:
         state_dict["logit_scale"] = state_dict["logit_scale"].reshape(model.logit_scale.shape)
-    resize_pos_embed(state_dict, model)
-    resize_text_pos_embed(state_dict, model)
+    try:
+        resize_pos_embed(state_dict, model)
+        resize_text_pos_embed(state_dict, model)
+    except (AssertionError, RuntimeError, ValueError) as error:  # e.g. "text pos_embed width changed!"
+        raise CheckpointError(f"checkpoint {source} does not fit the architecture: its positional embeddings "
+                              f"have another width ({error or 'shapes differ'})") from error
     _check_state_dict_matches(model, state_dict, source)
     model.load_state_dict(state_dict, strict=True)
 

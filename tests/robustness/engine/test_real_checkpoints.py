@@ -192,3 +192,15 @@ def test_a_retrained_quick_gelu_model_reloads_as_quick_gelu(tmp_path) -> None:
                             activation=GELU))
     plain = load_clip(ModelSpec(TINY_ARCHITECTURE, model_config=TINY_MODEL_CONFIG))
     assert plain.activation == GELU and activation_of(plain.model) == GELU
+
+
+def test_a_checkpoint_of_another_width_is_a_checkpoint_error_not_an_assertion(tmp_path) -> None:
+    """open_clip's resize asserts ("text pos_embed width changed!"); the loader answers in words."""
+    from robustness.engine.tiny import TINY_ARCHITECTURE, TINY_MODEL_CONFIG
+
+    wider = {**TINY_MODEL_CONFIG, "text_cfg": {**TINY_MODEL_CONFIG["text_cfg"],
+                                               "width": TINY_MODEL_CONFIG["text_cfg"]["width"] * 2}}
+    path = tmp_path / "wider.safetensors"
+    save_state_dict_file(build_model("anchorage-tiny-wider-text", wider).state_dict(), path)
+    with pytest.raises(CheckpointError, match="does not fit the architecture"):
+        load_clip(ModelSpec(TINY_ARCHITECTURE, checkpoint_path=path, model_config=TINY_MODEL_CONFIG))
