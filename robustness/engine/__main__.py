@@ -12,6 +12,7 @@ Examples:
   python -m robustness.engine anchors --demo-model var --dataset synthetic --split all
   python -m robustness.engine retrain --demo-model var --dataset synthetic --split seen \
       --method alignment-ce --steps 200 --eps 4/255 --out var/retrained/alignment
+  torchrun --nproc-per-node 4 -m robustness.engine retrain ...   (data-parallel: one process per GPU)
 """
 
 from __future__ import annotations
@@ -177,7 +178,10 @@ def _anchor_sets(arguments: argparse.Namespace, names: tuple[str, ...]) -> tuple
 
 
 def _retrain(arguments: argparse.Namespace) -> dict[str, Any]:
+    import torch
+
     from robustness.engine.attacks import parse_epsilon
+    from robustness.engine.distributed import from_environment, leave
     from robustness.engine.evaluate import resolve_device
     from robustness.engine.finetune import RetrainConfig, retrain
 
@@ -200,20 +204,25 @@ def _retrain(arguments: argparse.Namespace) -> dict[str, Any]:
     except TypeError as error:
         raise CommandLineError(f"bad --config: {error}") from error
     device = resolve_device(arguments.device)
+    distributed = from_environment(torch.device(device))  # None unless started by torchrun
     clip_model, classifier, dataset, dataset_name = _load(arguments, device)
-    with _ProgressBar("retraining") as bar:
-        result = retrain(
-            classifier,
-            dataset,
-            config,
-            out_dir=arguments.out,
-            clip_model=clip_model,
-            parent_checkpoint=_parent_checkpoint(arguments),
-            data_description=dataset_name,
-            device=device,
-            progress=bar,
-            train_class_names=classifier.class_names,
-        )
+    try:
+        with _ProgressBar("retraining") as bar:
+            result = retrain(
+                classifier,
+                dataset,
+                config,
+                out_dir=arguments.out,
+                clip_model=clip_model,
+                parent_checkpoint=_parent_checkpoint(arguments),
+                data_description=dataset_name,
+                device=device,
+                progress=bar,
+                train_class_names=classifier.class_names,
+                distributed=distributed,
+            )
+    finally:
+        leave()
     summary = asdict(result)
     summary.pop("losses")
     return summary

@@ -5,12 +5,15 @@ saving), build the method's loss (losses.py), step the optimiser and the warm-up
 schedule. Every `checkpoint_every` steps the model, optimiser, scheduler and all RNG
 states (torch CPU/CUDA, python, numpy) are written atomically; a resumed run continues
 bit-for-bit on CPU. The output is a `.safetensors` model plus a card naming its parent.
+Under torchrun the same loop runs data-parallel (`distributed.py`): each rank takes its
+shard of every global batch and DDP averages the gradients.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import math
 import random
 import time
@@ -27,10 +30,19 @@ from torch.utils.data import Dataset
 
 from robustness.engine import losses
 from robustness.engine.anchors import fit_anchor_expansion
+from robustness.engine.checkpoints import sha256_file
 from robustness.engine.classifier import ZeroShotClassifier
+from robustness.engine.distributed import DistributedRun
 from robustness.engine.errors import EngineError
 from robustness.engine.progress import EtaClock, ProgressCallback, RetrainingCancelled, ShouldCancel
-from robustness.engine.retrain_io import RetrainCard, atomic_torch_save, load_training_state, write_outputs
+from robustness.engine.retrain_io import (
+    CARD_FILE,
+    MODEL_FILE,
+    RetrainCard,
+    atomic_torch_save,
+    load_training_state,
+    write_outputs,
+)
 
 Method = Literal["alignment-ce", "tecoa", "agft", "fare"]
 METHODS: tuple[str, ...] = ("alignment-ce", "tecoa", "agft", "fare")
@@ -138,16 +150,35 @@ class _Trainer:
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LambdaLR
     device: torch.device
+    distributed: DistributedRun | None = None
+    attack_context: losses.AutocastFactory = contextlib.nullcontext
 
     def autocast(self) -> AbstractContextManager[object]:
         if self.config.bf16_autocast and self.device.type == "cuda":
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
+    def attack_run(self, images: Tensor) -> losses.AttackRun:
+        """The random start for these rows, drawn for the whole global batch on every rank.
+
+        One process draws exactly what `pgd_maximise` would draw itself (same shape, same
+        generator state); a rank of N draws the global batch's and keeps its own rows, so the
+        ranks together start where one process would.
+        """
+        attack = self.config.inner_attack()
+        if not (attack.random_start and attack.eps > 0):
+            return losses.AttackRun(context=self.attack_context)
+        shards = 1 if self.distributed is None else self.distributed.world_size
+        global_shape = (images.shape[0] * shards, *images.shape[1:])
+        noise = torch.empty(global_shape, dtype=images.dtype, device=images.device).uniform_(-attack.eps, attack.eps)
+        rows = slice(None) if self.distributed is None else self.distributed.rows(global_shape[0])
+        return losses.AttackRun(start_noise=noise[rows], context=self.attack_context)
+
     def loss(self, images: Tensor, labels: Tensor) -> losses.LossOutput:
         config, attack = self.config, self.config.inner_attack()
+        run = self.attack_run(images)
         if config.method == "tecoa":
-            return losses.tecoa_loss(self.classifier, images, labels, attack, self.autocast)
+            return losses.tecoa_loss(self.classifier, images, labels, attack, self.autocast, run)
         if config.method == "alignment-ce":
             assert self.anchors is not None
             return losses.alignment_cross_entropy_loss(
@@ -159,6 +190,7 @@ class _Trainer:
                 scale=config.loss_scale,
                 consistency_weight=config.consistency_weight,
                 autocast=self.autocast,
+                run=run,
             )
         assert self.frozen is not None
         if config.method == "agft":
@@ -170,8 +202,9 @@ class _Trainer:
                 scale=config.loss_scale,
                 ratio=config.ratio,
                 autocast=self.autocast,
+                run=run,
             )
-        return losses.fare_loss(self.classifier, self.frozen, images, attack, self.autocast)
+        return losses.fare_loss(self.classifier, self.frozen, images, attack, self.autocast, run)
 
     def step(self, images: Tensor, labels: Tensor) -> float:
         self.classifier.train()
@@ -180,7 +213,8 @@ class _Trainer:
         torch.autograd.backward(output.loss)
         self.optimizer.step()
         self.scheduler.step()
-        return float(output.loss.detach())
+        value = float(output.loss.detach())
+        return value if self.distributed is None else self.distributed.mean(value, self.device)
 
 
 def retrain(
@@ -197,6 +231,7 @@ def retrain(
     should_cancel: ShouldCancel | None = None,
     stop_after: int | None = None,
     train_class_names: Sequence[str] | None = None,
+    distributed: DistributedRun | None = None,
 ) -> RetrainResult:
     """Fine-tune `classifier.visual` (text anchors stay frozen) with `config.method`.
 
@@ -205,10 +240,15 @@ def retrain(
     Resumes from out_dir/training-state.pt when present. stop_after: stop (with a
     checkpoint) after that many steps in total, for tests and time-boxed jobs.
     Raises `RetrainingCancelled` between steps when should_cancel() turns true.
+    distributed: this process's rank in a torchrun job (`distributed.from_environment`); each
+    rank takes its shard of every global batch of `config.batch_size`, and rank 0 writes.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    target = torch.device(device)
+    target = torch.device(device) if distributed is None else distributed.device(torch.device(device))
+    if distributed is not None and config.batch_size % distributed.world_size:
+        raise RetrainConfigError(f"batch_size {config.batch_size} must be a multiple of the "
+                                 f"{distributed.world_size} processes")
     classifier.to(target)
     frozen = _frozen_copy(classifier) if config.method in ("agft", "fare") else None
     expansion = fit_anchor_expansion(classifier.text_anchors) if config.method == "alignment-ce" else None
@@ -219,23 +259,14 @@ def retrain(
     start = _resume(trainer, out / STATE_FILE)
     if start == 0:
         _seed_everything(config.seed)
-    n = len(dataset)  # type: ignore[arg-type]
-    last = config.steps if stop_after is None else min(config.steps, stop_after)
-    history: list[float] = []
-    clock = EtaClock(config.steps)
-    clock.start(start)
+    tower = classifier.visual
+    if distributed is not None:
+        trainer = _data_parallel(trainer, distributed)
     began = time.monotonic()
-    for step in range(start, last):
-        if should_cancel is not None and should_cancel():
-            _save_state(trainer, out / STATE_FILE, step)
-            raise RetrainingCancelled(f"retraining cancelled before step {step}", step)
-        images, labels = _load_batch(dataset, batch_indices(config.seed, step, config.batch_size, n), target)
-        history.append(trainer.step(images, labels))
-        done = step + 1
-        if done % config.checkpoint_every == 0 or done == last:
-            _save_state(trainer, out / STATE_FILE, done)
-        if progress is not None:
-            progress(done, config.steps, f"step {done}/{config.steps} loss {history[-1]:.4f}", clock.eta(done))
+    try:
+        last, history = _train(trainer, dataset, out, start, stop_after, progress, should_cancel)
+    finally:
+        classifier.visual = tower
     card = RetrainCard.build(
         config=asdict(config),
         parent_checkpoint=parent_checkpoint,
@@ -243,7 +274,7 @@ def retrain(
         steps_done=last,
         resumed_from_step=start,
         final_loss=history[-1] if history else float("nan"),
-        device=str(target),
+        device=str(target) if distributed is None else f"{target.type} × {distributed.world_size} processes",
         wall_time_s=time.monotonic() - began,
         train_class_names=train_class_names,
         anchor_expansion=None
@@ -254,8 +285,61 @@ def retrain(
             "reason": expansion.reason,
         },
     )
-    checkpoint, sha, card_path = write_outputs(classifier, clip_model, card, out)
+    if distributed is None or distributed.is_main:
+        checkpoint, sha, card_path = write_outputs(classifier, clip_model, card, out)
+    if distributed is not None:
+        distributed.barrier()
+        checkpoint, card_path = out / MODEL_FILE, out / CARD_FILE
+        sha = sha256_file(checkpoint)
     return RetrainResult(checkpoint, sha, card_path, last, start, card.final_loss, tuple(history))
+
+
+def _train(
+    trainer: _Trainer,
+    dataset: Dataset[Any],
+    out: Path,
+    start: int,
+    stop_after: int | None,
+    progress: ProgressCallback | None,
+    should_cancel: ShouldCancel | None,
+) -> tuple[int, list[float]]:
+    """Steps start..last; returns (last, the loss of each step run)."""
+    config, distributed = trainer.config, trainer.distributed
+    n = len(dataset)  # type: ignore[arg-type]
+    last = config.steps if stop_after is None else min(config.steps, stop_after)
+    history: list[float] = []
+    clock = EtaClock(config.steps)
+    clock.start(start)
+    for step in range(start, last):
+        if should_cancel is not None and _cancelled(should_cancel, distributed, trainer.device):
+            _save_state(trainer, out / STATE_FILE, step)
+            raise RetrainingCancelled(f"retraining cancelled before step {step}", step)
+        indices = batch_indices(config.seed, step, config.batch_size, n)
+        if distributed is not None:
+            indices = distributed.shard(indices)
+        images, labels = _load_batch(dataset, indices, trainer.device)
+        history.append(trainer.step(images, labels))
+        done = step + 1
+        if done % config.checkpoint_every == 0 or done == last:
+            _save_state(trainer, out / STATE_FILE, done)
+        if progress is not None and (distributed is None or distributed.is_main):
+            progress(done, config.steps, f"step {done}/{config.steps} loss {history[-1]:.4f}", clock.eta(done))
+    return last, history
+
+
+def _cancelled(should_cancel: ShouldCancel, distributed: DistributedRun | None, device: torch.device) -> bool:
+    asked = bool(should_cancel())
+    return asked if distributed is None else distributed.decided_by_main(asked, device)
+
+
+def _data_parallel(trainer: _Trainer, distributed: DistributedRun) -> _Trainer:
+    """Wrap the vision tower in DDP for the loop (the optimiser already holds its parameters)."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    device_ids = [trainer.device.index] if trainer.device.type == "cuda" else None
+    wrapped = DistributedDataParallel(trainer.classifier.visual, device_ids=device_ids)
+    trainer.classifier.visual = wrapped
+    return dataclasses.replace(trainer, distributed=distributed, attack_context=wrapped.no_sync)
 
 
 def _frozen_copy(classifier: ZeroShotClassifier) -> ZeroShotClassifier:
@@ -324,18 +408,29 @@ def _as_tuple(value: Any) -> Any:
     return tuple(_as_tuple(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
+def _tower(classifier: ZeroShotClassifier) -> nn.Module:
+    """The vision tower itself, also while DDP wraps it."""
+    visual: nn.Module = classifier.visual
+    inner = getattr(visual, "module", None)
+    return inner if isinstance(inner, nn.Module) and type(visual).__name__ == "DistributedDataParallel" else visual
+
+
 def _save_state(trainer: _Trainer, path: Path, step: int) -> None:
-    atomic_torch_save(
-        {
-            "step": step,
-            "config": asdict(trainer.config),
-            "visual": trainer.classifier.visual.state_dict(),
-            "optimizer": trainer.optimizer.state_dict(),
-            "scheduler": trainer.scheduler.state_dict(),
-            "rng": _rng_state(),
-        },
-        path,
-    )
+    """Rank 0 writes (every rank holds the same weights); the others wait until it has."""
+    if trainer.distributed is None or trainer.distributed.is_main:
+        atomic_torch_save(
+            {
+                "step": step,
+                "config": asdict(trainer.config),
+                "visual": _tower(trainer.classifier).state_dict(),
+                "optimizer": trainer.optimizer.state_dict(),
+                "scheduler": trainer.scheduler.state_dict(),
+                "rng": _rng_state(),
+            },
+            path,
+        )
+    if trainer.distributed is not None:
+        trainer.distributed.barrier()
 
 
 def _resume(trainer: _Trainer, path: Path) -> int:

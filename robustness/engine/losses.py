@@ -50,8 +50,29 @@ def soft_cross_entropy(logits: Tensor, target_probabilities: Tensor) -> Tensor:
     return -(target_probabilities * F.log_softmax(logits, dim=1)).sum(1).mean()
 
 
+@dataclass(frozen=True)
+class AttackRun:
+    """How the trainer runs the inner attack: its random start and the context around it.
+
+    start_noise: the uniform start in [−ε, ε] for these rows, drawn by the trainer (data-parallel
+    ranks draw the whole global batch's and keep their rows); None draws it here from the global
+    RNG. context: entered around the attack (DDP's `no_sync`: the attack's input gradients must
+    not trigger a gradient all-reduce).
+    """
+
+    start_noise: Tensor | None = None
+    context: AutocastFactory = contextlib.nullcontext
+
+
+PLAIN_RUN = AttackRun()
+
+
 def pgd_maximise(
-    objective: Callable[[Tensor], Tensor], images: Tensor, attack: InnerAttack, model: nn.Module | None = None
+    objective: Callable[[Tensor], Tensor],
+    images: Tensor,
+    attack: InnerAttack,
+    model: nn.Module | None = None,
+    run: AttackRun = PLAIN_RUN,
 ) -> Tensor:
     """x_adv in the L∞ ball around images (N,3,H,W) ∩ [0,1] that (locally) maximises objective.
 
@@ -61,10 +82,12 @@ def pgd_maximise(
     if model is not None:
         model.eval()
     try:
-        with torch.enable_grad(), torch.autocast(device_type=images.device.type, enabled=False):
+        with run.context(), torch.enable_grad(), torch.autocast(device_type=images.device.type, enabled=False):
             adversarial = images.detach().clone()
             if attack.random_start and attack.eps > 0:
-                noise = torch.empty_like(adversarial).uniform_(-attack.eps, attack.eps)
+                noise = run.start_noise
+                if noise is None:
+                    noise = torch.empty_like(adversarial).uniform_(-attack.eps, attack.eps)
                 adversarial = (adversarial + noise).clamp(0, 1)
             for _ in range(attack.steps):
                 adversarial.requires_grad_(True)
@@ -88,9 +111,10 @@ def tecoa_loss(
     labels: Tensor,
     attack: InnerAttack,
     autocast: AutocastFactory = contextlib.nullcontext,
+    run: AttackRun = PLAIN_RUN,
 ) -> LossOutput:
     """TeCoA: CE of 100·cos logits against the frozen text anchors on PGD-CE examples."""
-    adversarial = pgd_maximise(lambda x: F.cross_entropy(classifier(x), labels), images, attack, classifier)
+    adversarial = pgd_maximise(lambda x: F.cross_entropy(classifier(x), labels), images, attack, classifier, run)
     with autocast():
         loss = F.cross_entropy(classifier(adversarial).float(), labels)
     return LossOutput(loss, adversarial, {"cross_entropy": float(loss.detach())})
@@ -106,6 +130,7 @@ def alignment_cross_entropy_loss(
     scale: float = 100.0,
     consistency_weight: float = 1.0,
     autocast: AutocastFactory = contextlib.nullcontext,
+    run: AttackRun = PLAIN_RUN,
 ) -> LossOutput:
     """LAAT §3.2 adapted to CLIP fine-tuning: cosine-logit CE against the (expanded) anchors
     on PGD-CE examples, plus β·(1 − cos(f(x), f(x_adv))) clean/adversarial consistency.
@@ -113,7 +138,8 @@ def alignment_cross_entropy_loss(
     anchors: (C, D) unit rows, usually `AnchorExpansion.apply(text_anchors)`.
     """
     adversarial = pgd_maximise(
-        lambda x: F.cross_entropy(cosine_logits(classifier, x, anchors, scale), labels), images, attack, classifier
+        lambda x: F.cross_entropy(cosine_logits(classifier, x, anchors, scale), labels), images, attack, classifier,
+        run,
     )
     with autocast():
         clean_features = classifier.encode_images(images).float()
@@ -141,12 +167,13 @@ def agft_loss(
     scale: float = 180.0,
     ratio: float = 0.4,
     autocast: AutocastFactory = contextlib.nullcontext,
+    run: AttackRun = PLAIN_RUN,
 ) -> LossOutput:
     """AGFT: soft-label CE(softmax(s·cos(f_θ(x_adv))), p0) with p0 = softmax(r·s·cos(f_0(x))),
     x_adv from PGD on the same soft CE. Defaults s = 180, r = 0.4 (teacher scale 72)."""
     teacher = agft_teacher(frozen, images, scale, ratio)
     adversarial = pgd_maximise(
-        lambda x: soft_cross_entropy(classifier(x, logit_scale=scale), teacher), images, attack, classifier
+        lambda x: soft_cross_entropy(classifier(x, logit_scale=scale), teacher), images, attack, classifier, run
     )
     with autocast():
         loss = soft_cross_entropy(classifier(adversarial, logit_scale=scale).float(), teacher)
@@ -160,6 +187,7 @@ def fare_loss(
     images: Tensor,
     attack: InnerAttack,
     autocast: AutocastFactory = contextlib.nullcontext,
+    run: AttackRun = PLAIN_RUN,
 ) -> LossOutput:
     """FARE (unsupervised): ‖f_θ(x_adv) − f_0(x)‖² (sum over D, mean over N) on unnormalised
     embeddings, with x_adv from PGD maximising the same distance."""
@@ -169,7 +197,7 @@ def fare_loss(
     def distance(x: Tensor) -> Tensor:
         return ((classifier.image_features(x).float() - reference) ** 2).sum(1).mean()
 
-    adversarial = pgd_maximise(distance, images, attack, classifier)
+    adversarial = pgd_maximise(distance, images, attack, classifier, run)
     with autocast():
         loss = distance(adversarial)
     return LossOutput(loss, adversarial, {"embedding_distance": float(loss.detach())})
