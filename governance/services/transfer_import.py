@@ -162,12 +162,15 @@ class _Importer:
 
     def _insert(self, model: type[models.Model], row: dict[str, Any], labels: list[str]) -> None:
         instance = model()
-        if organisation_field(model) is not None:
-            instance.organisation = self.organisation
+        tenancy = organisation_field(model)
+        if tenancy is not None:
+            setattr(instance, tenancy.name, self.organisation)
         for name, value in _legacy_fields_renamed(row["model"], row["fields"]).items():
             model_field = model._meta.get_field(name)
             if model_field.many_to_many:
                 continue
+            if not isinstance(model_field, models.Field):  # a reverse relation has no column to fill
+                raise TransferError(f"{row['model']} #{row['pk']}: {name} is not a field of {model._meta.label}")
             setattr(instance, model_field.attname, self._value(instance, row, model_field, value, labels))
         _unique_values_renew(instance)
         instance.save_base(raw=True)  # keeps timestamps as exported; no custom save() runs
@@ -226,9 +229,10 @@ class _Importer:
 
     def _links(self, model: type[models.Model], row: dict[str, Any], labels: list[str]) -> None:
         for m2m in model._meta.local_many_to_many:
-            if m2m.name not in row["fields"] or not m2m.remote_field.through._meta.auto_created:
+            through, target = m2m.remote_field.through, m2m.related_model
+            assert through is not None and target is not None  # both resolved once the apps are loaded
+            if m2m.name not in row["fields"] or not through._meta.auto_created:
                 continue
-            target = m2m.related_model
             ids = [self._mapped((target._meta.label, value)) if not isinstance(value, dict)
                    else _global_pk(target, value) for value in row["fields"][m2m.name]]
             getattr(model._base_manager.get(pk=self.new_pk[(row["model"], row["pk"])]), m2m.name).set(ids)
