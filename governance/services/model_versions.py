@@ -14,6 +14,7 @@ from typing import Any
 
 from celery import current_app
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -65,7 +66,7 @@ def _upload_errors(function: Any, *args: Any, field: str) -> Any:
         raise ValidationError({field: str(error)}) from None
 
 
-def _model_version_prepare(version: ModelVersion, data: Mapping[str, Any], checkpoint: UploadedFile | None) -> None:
+def _model_version_prepare(version: ModelVersion, data: Mapping[str, Any], checkpoint: File | None) -> None:
     fields_apply(version, data, allowed=MODEL_VERSION_FIELDS)
     if "pretrained_tag" in data:  # a tag is only ever an open_clip tag, never a path (review H-1)
         version.pretrained_tag = _upload_errors(pretrained_tag_check, version.pretrained_tag or "",
@@ -89,7 +90,7 @@ def _model_version_prepare(version: ModelVersion, data: Mapping[str, Any], check
 
 @transaction.atomic
 def model_version_create(*, ai_system: AISystem, actor: Actor, data: Mapping[str, Any],
-                         checkpoint: UploadedFile | None = None) -> ModelVersion:
+                         checkpoint: File | None = None) -> ModelVersion:
     version = ModelVersion(ai_system=ai_system, organisation=ai_system.organisation,
                            created_by=actor_user(actor))
     _model_version_prepare(version, data, checkpoint)
