@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser, User
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from governance.audit import Actor
+from governance.audit import Actor, actor_user
 from governance.models.tenancy import Membership, Organisation
 from governance.permissions import Permission, role_allows
 
@@ -56,7 +56,7 @@ def same_organisation(organisation: Organisation, rows: Iterable[Row], what: str
 
 
 def user_or_none(actor: Actor) -> User | None:
-    return actor if isinstance(actor, AbstractBaseUser) else None
+    return actor_user(actor)
 
 
 def actor_assert_may(actor: Actor, *, organisation_id: int, action: Permission, refusal: str) -> User:

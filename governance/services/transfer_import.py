@@ -15,7 +15,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.core.exceptions import SuspiciousFileOperation
+from django.core.exceptions import FieldDoesNotExist, SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.utils.dateparse import parse_date, parse_datetime
@@ -166,16 +166,25 @@ class _Importer:
         if tenancy is not None:
             setattr(instance, tenancy.name, self.organisation)
         for name, value in _legacy_fields_renamed(row["model"], row["fields"]).items():
-            model_field = model._meta.get_field(name)
+            model_field = self._field(model, row, name)
             if model_field.many_to_many:
                 continue
-            if not isinstance(model_field, models.Field):  # a reverse relation has no column to fill
-                raise TransferError(f"{row['model']} #{row['pk']}: {name} is not a field of {model._meta.label}")
             setattr(instance, model_field.attname, self._value(instance, row, model_field, value, labels))
         _unique_values_renew(instance)
         instance.save_base(raw=True)  # keeps timestamps as exported; no custom save() runs
         self.new_pk[(row["model"], row["pk"])] = instance.pk
         self.counts[row["model"]] = self.counts.get(row["model"], 0) + 1
+
+    @staticmethod
+    def _field(model: type[models.Model], row: dict[str, Any], name: str) -> models.Field[Any, Any]:
+        """The model's own field `name` (a reverse relation has no column to fill)."""
+        try:
+            model_field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            model_field = None
+        if not isinstance(model_field, models.Field):
+            raise TransferError(f"{row['model']} #{row['pk']}: {name} is not a field of {model._meta.label}")
+        return model_field
 
     def _value(self, instance: models.Model, row: dict[str, Any], model_field: Any, value: Any,
                labels: list[str]) -> Any:
