@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from assessments.models import (
@@ -19,18 +23,19 @@ from assessments.models import (
 from assessments.models.engagements import ActionStatus
 from assessments.models.findings import FindingSeverity, FindingStatus
 from assessments.services.evidence import expired_on_record_warning
+from governance.forms.fields import choices_limit
 from governance.forms.widgets import DATE
 from governance.ids import RowsChoiceField
 from governance.models import AISystem, AssessmentScale, Control, Framework, ModelVersion, Requirement, Risk
 from governance.models.tenancy import Organisation
 
 
-def _members(organisation: Organisation):
+def _members(organisation: Organisation) -> QuerySet[User]:
     return get_user_model().objects.filter(memberships__organisation=organisation).order_by("username")
 
 
 class OrganisationForm(forms.Form):
-    def __init__(self, *args: object, organisation: Organisation, **kwargs: object) -> None:
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.organisation = organisation
         self.limit()
@@ -52,9 +57,9 @@ class AssessmentForm(OrganisationForm):
     reviewers = RowsChoiceField(get_user_model().objects.none(), required=False)
 
     def limit(self) -> None:
-        self.fields["ai_system"].queryset = AISystem.objects.filter(organisation=self.organisation)
-        self.fields["model_version"].queryset = ModelVersion.objects.filter(organisation=self.organisation)
-        self.fields["assessors"].queryset = self.fields["reviewers"].queryset = _members(self.organisation)
+        choices_limit(self, AISystem.objects.filter(organisation=self.organisation), "ai_system")
+        choices_limit(self, ModelVersion.objects.filter(organisation=self.organisation), "model_version")
+        choices_limit(self, _members(self.organisation), "assessors", "reviewers")
 
 
 class ResultForm(OrganisationForm):
@@ -68,15 +73,15 @@ class ResultForm(OrganisationForm):
     controls = RowsChoiceField(Control.objects.none(), required=False)
     evidence_versions = RowsChoiceField(EvidenceVersion.objects.none(), required=False)
 
-    def __init__(self, *args: object, assessment_scale: str = AssessmentScale.CONFORMITY, **kwargs: object) -> None:
+    def __init__(self, *args: Any, assessment_scale: str = AssessmentScale.CONFORMITY, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # A guidance framework's results read "Addressed / Partly addressed / Not addressed"; same stored values.
-        self.fields["result"].choices = result_choices(assessment_scale)
+        cast(forms.ChoiceField, self.fields["result"]).choices = result_choices(assessment_scale)
 
     def limit(self) -> None:
-        self.fields["controls"].queryset = Control.objects.filter(organisation=self.organisation)
-        self.fields["evidence_versions"].queryset = (EvidenceVersion.objects.filter(organisation=self.organisation)
-                                                     .select_related("evidence"))
+        choices_limit(self, Control.objects.filter(organisation=self.organisation), "controls")
+        choices_limit(self, EvidenceVersion.objects.filter(organisation=self.organisation).select_related("evidence"),
+                      "evidence_versions")
 
 
 class EvidenceForm(OrganisationForm):
@@ -87,7 +92,7 @@ class EvidenceForm(OrganisationForm):
                                                   .select_related("framework"), required=False)
 
     def limit(self) -> None:
-        self.fields["ai_system"].queryset = AISystem.objects.filter(organisation=self.organisation)
+        choices_limit(self, AISystem.objects.filter(organisation=self.organisation), "ai_system")
 
 
 class EvidenceVersionForm(forms.Form):
@@ -99,8 +104,9 @@ class EvidenceVersionForm(forms.Form):
         required=False, label="Record as expired (historical evidence)",
         help_text="Needed only when valid-until is already past: the version is then kept as expired evidence.")
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if bool(data.get("file")) == bool(data.get("url")):
             raise forms.ValidationError("Give a file or a link (one of them).")
         warning = expired_on_record_warning(data.get("valid_until"), timezone.localdate())
@@ -132,10 +138,10 @@ class FindingForm(OrganisationForm):
     due_date = forms.DateField(required=False, widget=DATE)
 
     def limit(self) -> None:
-        self.fields["ai_system"].queryset = AISystem.objects.filter(organisation=self.organisation)
-        self.fields["assessment"].queryset = Assessment.objects.filter(organisation=self.organisation)
-        self.fields["risks"].queryset = Risk.objects.filter(organisation=self.organisation)
-        self.fields["owner"].queryset = _members(self.organisation)
+        choices_limit(self, AISystem.objects.filter(organisation=self.organisation), "ai_system")
+        choices_limit(self, Assessment.objects.filter(organisation=self.organisation), "assessment")
+        choices_limit(self, Risk.objects.filter(organisation=self.organisation), "risks")
+        choices_limit(self, _members(self.organisation), "owner")
 
 
 class EngagementForm(forms.Form):
@@ -150,8 +156,8 @@ class EngagementAssessmentsForm(OrganisationForm):
     closing = RowsChoiceField(Assessment.objects.none(), required=False)
 
     def limit(self) -> None:
-        self.fields["baseline"].queryset = self.fields["closing"].queryset = Assessment.objects.filter(
-            organisation=self.organisation).select_related("framework")
+        choices_limit(self, Assessment.objects.filter(organisation=self.organisation).select_related("framework"),
+                      "baseline", "closing")
 
 
 class PhaseForm(forms.ModelForm):
@@ -174,18 +180,19 @@ class ActionForm(OrganisationForm):
     evidence_versions = RowsChoiceField(EvidenceVersion.objects.none(), required=False)
     closure_evidence = RowsChoiceField(EvidenceVersion.objects.none(), required=False)
 
-    def __init__(self, *args: object, engagement_id: int | None = None, **kwargs: object) -> None:
+    def __init__(self, *args: Any, engagement_id: int | None = None, **kwargs: Any) -> None:
         self.engagement_id = engagement_id
         super().__init__(*args, **kwargs)
 
     def limit(self) -> None:
-        self.fields["phase"].queryset = Phase.objects.filter(organisation=self.organisation,
-                                                             engagement_id=self.engagement_id)
-        self.fields["owner"].queryset = _members(self.organisation)
-        self.fields["findings"].queryset = Finding.objects.filter(organisation=self.organisation)
-        self.fields["controls"].queryset = Control.objects.filter(organisation=self.organisation)
+        phases = (Phase.objects.filter(organisation=self.organisation, engagement_id=self.engagement_id)
+                  if self.engagement_id is not None else Phase.objects.none())  # every phase has an engagement
+        choices_limit(self, phases, "phase")
+        choices_limit(self, _members(self.organisation), "owner")
+        choices_limit(self, Finding.objects.filter(organisation=self.organisation), "findings")
+        choices_limit(self, Control.objects.filter(organisation=self.organisation), "controls")
         versions = EvidenceVersion.objects.filter(organisation=self.organisation).select_related("evidence")
-        self.fields["evidence_versions"].queryset = self.fields["closure_evidence"].queryset = versions
+        choices_limit(self, versions, "evidence_versions", "closure_evidence")
 
 
 def action_initial(action: Action) -> dict:

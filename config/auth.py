@@ -34,7 +34,7 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import admin
@@ -157,7 +157,9 @@ class ThrottledLoginView(auth_views.LoginView):
         minutes = max(1, math.ceil((until - clock()) / 60))
         form = self.get_form_class()(request)  # unbound: never authenticates
         message = THROTTLED_MESSAGE.format(minutes=minutes)
-        form._errors = ErrorDict({"__all__": form.error_class([message], error_class="nonfield")})
+        # add_error() needs cleaned_data, which an unbound form lacks; django-stubs omit BaseForm._errors.
+        errors = ErrorDict({"__all__": form.error_class([message], error_class="nonfield")})
+        form._errors = errors  # type: ignore[attr-defined]
         context = self.get_context_data(form=form, throttled=True, lockout_minutes=minutes)
         return TemplateResponse(request, self.get_template_names(), context, status=429)
 
@@ -176,6 +178,7 @@ def admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = Non
         context[REDIRECT_FIELD_NAME] = reverse("admin:index", current_app=site.name)
     context.update(extra_context or {})
     request.current_app = site.name
-    return ThrottledLoginView.as_view(extra_context=context,
+    view = ThrottledLoginView.as_view(extra_context=context,
                                       authentication_form=site.login_form or AdminAuthenticationForm,
-                                      template_name=site.login_template or "admin/login.html")(request)
+                                      template_name=site.login_template or "admin/login.html")
+    return cast(HttpResponse, view(request))  # a LoginView answers a page or a redirect, both HttpResponses

@@ -70,12 +70,12 @@ def database_from_url(url: str, *, base_dir: Path) -> dict[str, Any]:
         path = unquote(parsed.path)
         if path.strip("/") == "":
             raise ImproperlyConfigured(f"DATABASE_URL={url!r} names no SQLite file")
-        name = Path(path[1:]) if path.startswith("//") else base_dir / path.lstrip("/")
+        file = Path(path[1:]) if path.startswith("//") else base_dir / path.lstrip("/")
         # WAL lets the web process read while a worker writes; IMMEDIATE transactions take the
         # write lock up front instead of failing with "database is locked" half-way through.
         options = {"timeout": 30, "transaction_mode": "IMMEDIATE",
                    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(name), "OPTIONS": options}
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(file), "OPTIONS": options}
     if parsed.scheme in {"postgres", "postgresql", "pgsql"}:
         name = unquote(parsed.path.lstrip("/"))
         if not name:

@@ -38,7 +38,7 @@ class WholeFileSystemStorage(FileSystemStorage):
         staged = folder / f".incomplete-{uuid.uuid4().hex}"
         try:
             _write(staged, content)
-            return super()._save(name, StagedFile(staged))
+            return super()._save(name, StagedFile(staged))  # type: ignore[misc]  # django-stubs omit Storage._save
         except BaseException:
             staged.unlink(missing_ok=True)
             for path in created:

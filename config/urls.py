@@ -8,7 +8,7 @@ from config.auth import ThrottledLoginView, admin_login
 from config.health import healthz
 
 # The admin's login goes through the same throttle as the site's (config/auth.py).
-admin.site.login = admin_login
+admin.site.login = admin_login  # type: ignore[method-assign]  # the throttled door replaces AdminSite.login
 
 api_v1 = [
     path("", include(api.router.urls)),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from governance.models.tenancy import Membership, Organisation
@@ -35,14 +37,15 @@ class AccessContext:
         return role_allows(self.role, action)
 
 
-def _memberships(request: HttpRequest):
-    return Membership.objects.select_related("organisation", "user").filter(user=request.user)
+def _memberships(request: HttpRequest) -> QuerySet[Membership]:
+    """The signed-in user's memberships; none for an anonymous visitor."""
+    user = request.user if isinstance(request.user, User) else None
+    return Membership.objects.select_related("organisation", "user").filter(user=user)
 
 
 def access_context_get(request: HttpRequest) -> AccessContext | None:
-    cached = getattr(request, "_access_context", False)
-    if cached is not False:
-        return cached
+    if hasattr(request, "_access_context"):  # resolved once per request
+        return request._access_context
     context = _resolve(request) if request.user.is_authenticated else None
     request._access_context = context  # type: ignore[attr-defined]
     return context

@@ -28,7 +28,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
@@ -37,7 +37,13 @@ from governance.models.audit import AuditAction, AuditEvent
 from governance.models.tenancy import Organisation
 
 GENESIS_HASH = "0" * 64
-Actor = AbstractBaseUser | AnonymousUser | None
+# `request.user` as django-stubs types it (AUTH_USER_MODEL is the stock User), or None for the system.
+Actor = User | AnonymousUser | None
+
+
+def actor_user(actor: Actor) -> User | None:
+    """The signed-in person behind an actor (for `created_by`-style columns); None for the system or a visitor."""
+    return actor if isinstance(actor, AbstractBaseUser) else None
 
 
 def _json_safe(value: Any) -> Any:
@@ -99,7 +105,7 @@ def audit_event_record(
     # Lock the organisation row: concurrent writers of one organisation queue up, so the chain
     # never forks (SQLite serialises writers anyway; PostgreSQL needs the row lock).
     head = Organisation.objects.select_for_update().get(pk=organisation.pk)
-    user = actor if isinstance(actor, AbstractBaseUser) else None
+    user = actor_user(actor)
     event = AuditEvent(
         organisation=head,
         sequence=head.audit_head_sequence + 1,

@@ -13,5 +13,5 @@ def current_organisation(request: HttpRequest) -> dict[str, object]:
     if context is None:
         return {"access": None, "can": {}, "my_memberships": []}
     can = {action.value: context.role in PERMISSIONS[action] for action in Permission}
-    memberships = Membership.objects.filter(user=request.user).select_related("organisation")
+    memberships = Membership.objects.filter(user=context.membership.user).select_related("organisation")
     return {"access": context, "can": can, "my_memberships": memberships}

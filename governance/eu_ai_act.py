@@ -234,7 +234,7 @@ def classify(answers: Mapping[str, Any]) -> Classification:
     transparency = _chosen(answers, "transparency_obligations", TRANSPARENCY_OBLIGATIONS)
     model_provider = bool(answers.get("general_purpose_model_provider"))
     annex_i_high_risk = bool(answers.get("annex_i_product") and answers.get("annex_i_third_party_assessment"))
-    common = {"prohibited_practices": prohibited, "annex_iii_points": points,
+    common: dict[str, Any] = {"prohibited_practices": prohibited, "annex_iii_points": points,
               "transparency_obligations": transparency, "operator_roles": roles,
               "general_purpose_model": bool(answers.get("general_purpose_model")),
               "general_purpose_model_provider": model_provider,

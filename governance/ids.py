@@ -39,4 +39,4 @@ class RowsChoiceField(forms.ModelMultipleChoiceField):
             if not row_id_in_range(pk):
                 raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
                                       params={"value": pk})
-        return super()._check_values(value)
+        return super()._check_values(value)  # type: ignore[misc]  # django-stubs omit this private hook

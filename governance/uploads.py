@@ -13,9 +13,10 @@ import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import IO, Any
+from typing import Any
 
 from django.conf import settings
+from django.core.files import File
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors", ".ckpt")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -148,7 +149,7 @@ def _strip_top_folder(paths: list[PurePosixPath]) -> list[PurePosixPath]:
     return paths
 
 
-def dataset_zip_check(upload: IO[bytes] | Any) -> ZipSummary:
+def dataset_zip_check(upload: File) -> ZipSummary:
     """An ImageFolder zip: `<class>/<image>` (optionally under one top folder), two classes or more."""
     name = getattr(upload, "name", "dataset")
     if not name.lower().endswith(".zip"):

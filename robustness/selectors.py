@@ -26,7 +26,7 @@ def run_model_for(kind: str) -> type[RobustnessRun]:
 
 
 def runs_of(organisation: Organisation, kind: str, *, ai_system_id: int | None = None) -> QuerySet:
-    rows = run_model_for(kind).objects.filter(organisation=organisation).select_related(
+    rows = run_model_for(kind)._default_manager.filter(organisation=organisation).select_related(
         "ai_system", "model_version", "requester")
     if ai_system_id is not None:
         rows = rows.filter(ai_system_id=ai_system_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -82,7 +84,7 @@ class EvidenceVersion(TenantModel):
     def __str__(self) -> str:
         return f"{self.evidence.title} v{self.number}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Immutability is the point of a version: refuse any second write of an existing row.
         if self.pk is not None and not self._state.adding:
             raise ValueError("Evidence versions are immutable; add a new version instead.")

@@ -156,7 +156,7 @@ def robustness_summary_get(version: EvidenceVersion, *, thresholds: Iterable[Map
     return RobustnessSummary(
         version_id=version.pk, sha256=version.sha256, evidence_title=version.evidence.title,
         ai_system_id=version.evidence.ai_system_id, model_version=model_version,
-        ai_system_name=version.evidence.ai_system.name if version.evidence.ai_system_id else "",
+        ai_system_name=version.evidence.ai_system.name if version.evidence.ai_system is not None else "",
         dataset=str(record.get("dataset", "")), n_examples=n_examples if isinstance(n_examples, int) else None,
         clean_accuracy=clean, points=points, checks=threshold_checks(points, thresholds, clean))
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from assessments.models import Assessment, Report, ReportAttestation, ReportStatus, RequirementResult, ResultStatus
 from governance.models import AuditEvent
@@ -32,7 +32,7 @@ def result_recorder_ids(assessment: Assessment) -> set[int]:
     return set(from_trail) | set(current)
 
 
-def approval_refusal(assessment: Assessment, user: AbstractBaseUser | None) -> str | None:
+def approval_refusal(assessment: Assessment, user: User | None) -> str | None:
     """Why `user` may not approve `assessment` (four eyes, named reviewer), or None."""
     if user is None:
         return "Approval needs a person: it cannot be automatic."
@@ -91,7 +91,7 @@ def attestations_of_assessment(assessment: Assessment, *, before: object = None)
     return list(attestations)
 
 
-def attestation_refusal(report: Report, user: AbstractBaseUser | None) -> str | None:
+def attestation_refusal(report: Report, user: User | None) -> str | None:
     """Why `report` cannot be attested by `user` now (status reasons only; the hash is checked by the service)."""
     if report.status != ReportStatus.DONE or not report.file:
         return f"{report.report_id} is not generated yet ({report.get_status_display().lower()}): nothing to attest."

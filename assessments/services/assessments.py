@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.db import models, transaction
+from django.contrib.auth.models import User
+from django.db import transaction
 from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentStatus, EvidenceVersion, RequirementResult, ResultStatus
@@ -65,7 +66,7 @@ def _soa_rows(*, framework: Framework, ai_system: AISystem | None) -> list[dict[
 def assessment_create(*, organisation: Organisation, framework: Framework, actor: Actor, title: str = "",
                       ai_system: AISystem | None = None, model_version: ModelVersion | None = None,
                       period_start: date | None = None, period_end: date | None = None, scope_notes: str = "",
-                      assessors: Iterable[models.Model] = (), reviewers: Iterable[models.Model] = ()) -> Assessment:
+                      assessors: Iterable[User] = (), reviewers: Iterable[User] = ()) -> Assessment:
     """Start from the system's Statement of Applicability, snapshot it, open one result per requirement."""
     if ai_system is not None:
         same_organisation(organisation, [ai_system], "The AI system")
@@ -96,8 +97,8 @@ _ASSESSMENT_FIELDS = ("title", "period_start", "period_end", "scope_notes")
 
 
 @transaction.atomic
-def assessment_update(*, assessment: Assessment, actor: Actor, assessors: Iterable[models.Model] | None = None,
-                      reviewers: Iterable[models.Model] | None = None, **fields: Any) -> Assessment:
+def assessment_update(*, assessment: Assessment, actor: Actor, assessors: Iterable[User] | None = None,
+                      reviewers: Iterable[User] | None = None, **fields: Any) -> Assessment:
     assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
     assessment_assert_editable(assessment)
     unknown = set(fields) - set(_ASSESSMENT_FIELDS)

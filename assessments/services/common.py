@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from governance.audit import Actor, actor_user
 from governance.models.tenancy import Membership, Organisation
 from governance.permissions import Permission, role_allows
-
-Actor = AbstractBaseUser | AnonymousUser | None
 
 
 class ServiceError(ValidationError):
@@ -42,7 +42,10 @@ class AssessmentIncompleteError(ConflictError):
         self.blockers = blockers
 
 
-def same_organisation(organisation: Organisation, rows: Iterable[models.Model], what: str) -> list[models.Model]:
+Row = TypeVar("Row", bound=models.Model)
+
+
+def same_organisation(organisation: Organisation, rows: Iterable[Row], what: str) -> list[Row]:
     """Refuse rows of another organisation (catalog rows without `organisation_id` pass)."""
     rows = list(rows)
     for row in rows:
@@ -52,16 +55,16 @@ def same_organisation(organisation: Organisation, rows: Iterable[models.Model], 
     return rows
 
 
-def user_or_none(actor: Actor) -> AbstractBaseUser | None:
-    return actor if isinstance(actor, AbstractBaseUser) else None
+def user_or_none(actor: Actor) -> User | None:
+    return actor_user(actor)
 
 
-def actor_assert_may(actor: Actor, *, organisation_id: int, action: Permission, refusal: str) -> AbstractBaseUser:
+def actor_assert_may(actor: Actor, *, organisation_id: int, action: Permission, refusal: str) -> User:
     """The actor as a user whose role in the organisation may do `action` (`governance.permissions`), else
     `NotPermittedError(refusal)`: for the services that a person, never the system, must do."""
     user = user_or_none(actor)
     role = (Membership.objects.filter(user=user, organisation_id=organisation_id).values_list("role", flat=True)
             .first() if user is not None else None)
-    if not role_allows(role, action):
+    if user is None or not role_allows(role, action):
         raise NotPermittedError(refusal)
     return user

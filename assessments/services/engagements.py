@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -36,7 +37,7 @@ DEFAULT_PLAN = (
 
 @transaction.atomic
 def engagement_create(*, organisation: Organisation, title: str, start_date: date, actor: Actor,
-                      description: str = "", lead: models.Model | None = None) -> Engagement:
+                      description: str = "", lead: User | None = None) -> Engagement:
     """Open an engagement for a client organisation with milestone dates counted from `start_date`."""
     engagement = Engagement.objects.create(
         organisation=organisation, title=title.strip() or "90-day engagement", description=description,

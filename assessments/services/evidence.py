@@ -28,6 +28,8 @@ from assessments.services.common import (
 )
 from governance.audit import audit_event_record, audit_snapshot
 from governance.models.audit import AuditAction
+from governance.models.catalog import Requirement
+from governance.models.registry import AISystem
 from governance.models.tenancy import Organisation
 from governance.permissions import Permission
 
@@ -36,7 +38,7 @@ _CHUNK = 1024 * 1024
 
 @transaction.atomic
 def evidence_create(*, organisation: Organisation, title: str, kind: str, actor: Actor,
-                    ai_system: models.Model | None = None, requirements: Iterable[models.Model] = ()) -> Evidence:
+                    ai_system: AISystem | None = None, requirements: Iterable[Requirement] = ()) -> Evidence:
     if ai_system is not None:
         same_organisation(organisation, [ai_system], "The AI system")
     evidence = Evidence.objects.create(organisation=organisation, title=title.strip() or "Untitled evidence",
@@ -147,7 +149,7 @@ def _version_record(evidence: Evidence, version: EvidenceVersion, *, valid_until
 
 @transaction.atomic
 def evidence_with_version_create(*, organisation: Organisation, title: str, kind: str, actor: Actor,
-                                 ai_system: models.Model | None = None, requirements: Iterable[models.Model] = (),
+                                 ai_system: AISystem | None = None, requirements: Iterable[Requirement] = (),
                                  **version: Any) -> EvidenceVersion:
     """New evidence and its first version (`evidence_version_add`'s arguments): both or neither."""
     evidence = evidence_create(organisation=organisation, title=title, kind=kind, actor=actor, ai_system=ai_system,
@@ -174,7 +176,7 @@ def _status_for(valid_until: date | None, today: date) -> str:
 
 
 @transaction.atomic
-def evidence_attach_to_requirements(*, evidence: Evidence, requirements: Iterable[models.Model],
+def evidence_attach_to_requirements(*, evidence: Evidence, requirements: Iterable[Requirement],
                                     actor: Actor) -> Evidence:
     requirements = list(requirements)
     evidence.requirements.add(*requirements)

@@ -6,24 +6,28 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.db import models, transaction
+from django.contrib.auth.models import User
+from django.db import transaction
 from django.utils import timezone
 
-from assessments.models import Finding, FindingSeverity, FindingStatus
+from assessments.models import Assessment, Finding, FindingSeverity, FindingStatus
 from assessments.models.findings import FINDING_TRANSITIONS, OPEN_FINDING_STATUSES
 from assessments.services.common import Actor, ServiceError, same_organisation, user_or_none
 from governance.audit import audit_diff, audit_event_record, audit_snapshot
 from governance.models.audit import AuditAction
+from governance.models.catalog import Requirement
+from governance.models.registry import AISystem
+from governance.models.risks import Risk
 from governance.models.tenancy import Organisation
 from governance.selectors import model_versions_missing_robustness_term
 
 
 @transaction.atomic
 def finding_create(*, organisation: Organisation, title: str, description: str, severity: str, actor: Actor,
-                   source: str, ai_system: models.Model | None = None, requirements: Iterable[models.Model] = (),
-                   risks: Iterable[models.Model] = (), owner: models.Model | None = None,
+                   source: str, ai_system: AISystem | None = None, requirements: Iterable[Requirement] = (),
+                   risks: Iterable[Risk] = (), owner: User | None = None,
                    due_date: date | None = None, metadata: dict[str, Any] | None = None,
-                   assessment: models.Model | None = None) -> Finding:
+                   assessment: Assessment | None = None) -> Finding:
     if ai_system is not None:
         same_organisation(organisation, [ai_system], "The AI system")
     if assessment is not None:
@@ -46,8 +50,8 @@ _EDITABLE = ("title", "description", "severity", "owner", "due_date", "status")
 
 
 @transaction.atomic
-def finding_update(*, finding: Finding, actor: Actor, requirements: Iterable[models.Model] | None = None,
-                   risks: Iterable[models.Model] | None = None, **fields: Any) -> Finding:
+def finding_update(*, finding: Finding, actor: Actor, requirements: Iterable[Requirement] | None = None,
+                   risks: Iterable[Risk] | None = None, **fields: Any) -> Finding:
     """Edit fields; a status change must follow the lifecycle (`FINDING_TRANSITIONS`)."""
     finding = Finding.objects.select_for_update().get(pk=finding.pk)
     unknown = set(fields) - set(_EDITABLE)

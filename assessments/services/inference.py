@@ -30,7 +30,7 @@ _R = ResultStatus
 # it by one step, down to non-compliant, and nothing ever strengthens it. A source without a
 # verdict (not assessed, not applicable) proposes nothing.
 _ORDER: tuple[str, ...] = (_R.COMPLIANT, _R.PARTIALLY_COMPLIANT, _R.NON_COMPLIANT)
-_INVERSE = {Relationship.SUBSET: Relationship.SUPERSET, Relationship.SUPERSET: Relationship.SUBSET}
+_INVERSE: dict[str, str] = {Relationship.SUBSET: Relationship.SUPERSET, Relationship.SUPERSET: Relationship.SUBSET}
 
 
 def inferred_from_text(result: RequirementResult) -> str:

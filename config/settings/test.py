@@ -14,7 +14,7 @@ SECRET_KEY = SECRET_KEY or _generated_secret_key()  # noqa: F405
 _RUN = f"{os.getpid()}"
 if "CELERY_BROKER_URL" not in os.environ:
     CELERY_BROKER_URL = "sqla+sqlite:///" + str(VAR_DIR / f"test-broker-{_RUN}.sqlite3")
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if "MEDIA_ROOT" not in os.environ:
     MEDIA_ROOT = VAR_DIR / "test-media" / _RUN
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

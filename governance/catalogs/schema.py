@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypedDict, overload
 
 import yaml
 
@@ -330,8 +330,8 @@ def load_catalog(path: str | Path) -> Catalog:
     items = data["requirements"]
     if not isinstance(items, list) or not items:
         raise CatalogError("requirements must be a non-empty list", path=path, where="requirements")
-    seen = _Seen(all_ref_ids={item.get("ref_id") for item in items
-                              if isinstance(item, dict) and isinstance(item.get("ref_id"), str)})
+    seen = _Seen(all_ref_ids={ref_id for item in items
+                              if isinstance(item, dict) and isinstance(ref_id := item.get("ref_id"), str)})
     for index, item in enumerate(items):
         requirement = _parse_requirement(item, index, framework, urn_prefix, seen, path)
         seen.by_ref[requirement.ref_id] = requirement
@@ -419,7 +419,15 @@ def _parent(parent: str | None, ref_id: str, seen: _Seen, path: Path, where: str
     return parent_req
 
 
-def _texts(item: dict, policy: str, path: Path, where: str) -> dict[str, str | None]:
+class _Texts(TypedDict):
+    title: str | None
+    text: str | None
+    text_status: str
+    notes: str | None
+    fact_source: str | None
+
+
+def _texts(item: dict, policy: str, path: Path, where: str) -> _Texts:
     """title, text, text_status, notes and fact_source, consistent with the framework's text policy."""
     text = text_field(item["text"], "text", path, where, nullable=True)
     text_status = choice_field(item["text_status"], "text_status", TEXT_STATUSES, path, where)

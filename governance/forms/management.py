@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
+from governance.forms.fields import choices_limit
 from governance.forms.widgets import DATE, TEXTAREA
 from governance.models.audit import AuditAction
 from governance.models.catalog import Requirement
@@ -36,7 +37,7 @@ class ControlForm(forms.ModelForm):
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = members_of(organisation)
+        choices_limit(self, members_of(organisation), "owner")
 
     def _post_clean(self) -> None:
         """The service validates against the organisation (unique ref ids)."""
@@ -59,13 +60,14 @@ class RiskForm(forms.ModelForm):
         for name, scale, required in (("likelihood", "likelihood", True), ("impact", "impact", True),
                                       ("residual_likelihood", "likelihood", False),
                                       ("residual_impact", "impact", False)):
-            choices = [(index, f"{index} {label}") for index, label in enumerate(matrix[scale], start=1)]
+            choices: list[tuple[int | str, str]] = [] if required else [("", "—")]
+            choices += [(index, f"{index} {label}") for index, label in enumerate(matrix[scale], start=1)]
             self.fields[name] = forms.TypedChoiceField(
-                choices=([] if required else [("", "—")]) + choices, coerce=int, required=required,
+                choices=choices, coerce=int, required=required,
                 empty_value=None, label=self.fields[name].label)
-        self.fields["owner"].queryset = members_of(organisation)
-        self.fields["ai_system"].queryset = AISystem.objects.filter(organisation=organisation)
-        self.fields["controls"].queryset = Control.objects.filter(organisation=organisation)
+        choices_limit(self, members_of(organisation), "owner")
+        choices_limit(self, AISystem.objects.filter(organisation=organisation), "ai_system")
+        choices_limit(self, Control.objects.filter(organisation=organisation), "controls")
         self.fields["controls"].required = False
 
     def _post_clean(self) -> None:
@@ -118,4 +120,5 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, object_types: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["object_type"].choices = [("", "any object"), *[(name, name) for name in object_types]]
+        cast(forms.ChoiceField, self.fields["object_type"]).choices = [("", "any object"),
+                                                                       *[(name, name) for name in object_types]]

@@ -14,11 +14,12 @@ from governance.eu_ai_act import (
     PROHIBITED_PRACTICES,
     TRANSPARENCY_OBLIGATIONS,
 )
+from governance.forms.fields import choices_limit
 from governance.forms.widgets import DATE, TEXTAREA
 from governance.models.registry import AISystem, LossTermKind, ModelVersion, OperatorRole
 from governance.models.tenancy import Organisation
 from governance.selectors import members_of
-from governance.thresholds import thresholds_format_lines, thresholds_parse_lines
+from governance.thresholds import Threshold, thresholds_format_lines, thresholds_parse_lines
 from governance.uploads import (
     UploadError,
     checkpoint_check,
@@ -59,12 +60,12 @@ class AISystemForm(forms.ModelForm):
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = members_of(organisation)
+        choices_limit(self, members_of(organisation), "owner")
         if self.instance.pk and not self.is_bound:
             self.initial["thresholds"] = thresholds_format_lines(self.instance.robustness_thresholds)
             self.initial["operator_roles"] = list(self.instance.operator_roles or [])
 
-    def clean_thresholds(self) -> list[dict[str, Any]]:
+    def clean_thresholds(self) -> list[Threshold]:
         try:
             return thresholds_parse_lines(self.cleaned_data.get("thresholds", ""))
         except ValueError as error:
@@ -157,10 +158,12 @@ class ClassificationForm(forms.Form):
         for key in YES_NO_QUESTIONS:
             if isinstance(initial.get(key), bool):
                 initial[key] = "yes" if initial[key] else "no"
-        super().__init__(*args, initial=initial, **kwargs)
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for key in LIST_QUESTIONS:
             values = data.get(key)
             if values and NONE in values and len(values) > 1:
@@ -205,7 +208,7 @@ class ModelVersionForm(forms.Form):
 
     def __init__(self, *args: Any, ai_system: AISystem, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent"].queryset = ModelVersion.objects.filter(ai_system=ai_system)
+        choices_limit(self, ModelVersion.objects.filter(ai_system=ai_system), "parent")
 
     def clean_model_config(self) -> dict[str, Any] | None:
         text = self.cleaned_data["model_config"].strip()
@@ -232,7 +235,8 @@ class ModelVersionForm(forms.Form):
                                _lines_or_json(self.cleaned_data["prompt_templates"], "prompt templates"))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if "checkpoint" in data and bool(data.get("checkpoint")) == bool(data.get("pretrained_tag", "").strip()):
             self.add_error("checkpoint", "Upload a checkpoint or name a cached pretrained tag (exactly one).")
         if "pretrained_tag" in data and data.get("pretrained_tag", "").strip():
@@ -255,7 +259,8 @@ class ModelVersionEditForm(ModelVersionForm):
             del self.fields[name]
 
     def clean(self) -> dict[str, Any]:
-        return forms.Form.clean(self)
+        forms.Form.clean(self)  # not ModelVersionForm's: an edit keeps its checkpoint or tag
+        return self.cleaned_data
 
     def service_data(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in ("version", "class_names", "prompt_templates", "parent")}
@@ -304,7 +309,7 @@ class DatasetForm(forms.Form):
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["ai_system"].queryset = AISystem.objects.filter(organisation=organisation)
+        choices_limit(self, AISystem.objects.filter(organisation=organisation), "ai_system")
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]

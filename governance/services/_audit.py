@@ -8,6 +8,7 @@ from django.db import models
 
 from governance.audit import Actor, audit_diff, audit_event_record, audit_snapshot
 from governance.models.audit import AuditAction
+from governance.models.tenancy import TenantModel
 
 
 def snapshot(instance: models.Model, *, m2m: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -18,7 +19,7 @@ def snapshot(instance: models.Model, *, m2m: tuple[str, ...] = ()) -> dict[str, 
     return values
 
 
-def record_create(instance: models.Model, *, actor: Actor, m2m: tuple[str, ...] = ()) -> None:
+def record_create(instance: TenantModel, *, actor: Actor, m2m: tuple[str, ...] = ()) -> None:
     audit_event_record(organisation=instance.organisation, actor=actor, action=AuditAction.CREATE,
                        instance=instance, changes=snapshot(instance, m2m=m2m))
 
@@ -27,7 +28,7 @@ def record_create(instance: models.Model, *, actor: Actor, m2m: tuple[str, ...] 
 UNRECORDED_FIELDS = frozenset({"updated_at"})
 
 
-def record_update(instance: models.Model, before: dict[str, Any], *, actor: Actor,
+def record_update(instance: TenantModel, before: dict[str, Any], *, actor: Actor,
                   m2m: tuple[str, ...] = ()) -> None:
     """Record the fields that changed; an update that changed nothing writes no event."""
     changes = {key: value for key, value in audit_diff(before, snapshot(instance, m2m=m2m)).items()
@@ -37,6 +38,6 @@ def record_update(instance: models.Model, before: dict[str, Any], *, actor: Acto
                            instance=instance, changes=changes)
 
 
-def record_delete(instance: models.Model, *, actor: Actor, m2m: tuple[str, ...] = ()) -> None:
+def record_delete(instance: TenantModel, *, actor: Actor, m2m: tuple[str, ...] = ()) -> None:
     audit_event_record(organisation=instance.organisation, actor=actor, action=AuditAction.DELETE,
                        instance=instance, changes=snapshot(instance, m2m=m2m))

@@ -37,7 +37,7 @@ def member_check(user: Any, *, organisation: Organisation, field: str) -> None:
         raise ValidationError({field: "Choose a member of this organisation."})
 
 
-def same_organisation_check(rows: Iterable[models.Model], *, organisation: Organisation, field: str) -> None:
+def same_organisation_check(rows: Iterable[models.Model | None], *, organisation: Organisation, field: str) -> None:
     for row in rows:
         if row is not None and getattr(row, "organisation_id", None) != organisation.pk:
             raise ValidationError({field: "Choose one of this organisation's records."})

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.applicability_rules import SystemContext, propose
-from governance.audit import Actor, audit_event_record
+from governance.audit import Actor, actor_user, audit_event_record
 from governance.models.applicability import ApplicabilityDecision
 from governance.models.audit import AuditAction
 from governance.models.catalog import Requirement
@@ -79,7 +79,7 @@ def applicability_decide(*, decision: ApplicabilityDecision, actor: Actor, appli
         raise ValidationError({"justification": "Say why: a Statement of Applicability justifies every decision."})
     before = snapshot(decision)
     decision.applicable, decision.justification = applicable, justification.strip()
-    decision.decided_by = actor if getattr(actor, "is_authenticated", False) else None
+    decision.decided_by = actor_user(actor)
     decision.decided_at = timezone.now()
     decision.save()
     record_update(decision, before, actor=actor)

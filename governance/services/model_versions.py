@@ -14,11 +14,12 @@ from typing import Any
 
 from celery import current_app
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from governance.audit import Actor
+from governance.audit import Actor, actor_user
 from governance.models.registry import (
     AISystem,
     Dataset,
@@ -65,7 +66,7 @@ def _upload_errors(function: Any, *args: Any, field: str) -> Any:
         raise ValidationError({field: str(error)}) from None
 
 
-def _model_version_prepare(version: ModelVersion, data: Mapping[str, Any], checkpoint: UploadedFile | None) -> None:
+def _model_version_prepare(version: ModelVersion, data: Mapping[str, Any], checkpoint: File | None) -> None:
     fields_apply(version, data, allowed=MODEL_VERSION_FIELDS)
     if "pretrained_tag" in data:  # a tag is only ever an open_clip tag, never a path (review H-1)
         version.pretrained_tag = _upload_errors(pretrained_tag_check, version.pretrained_tag or "",
@@ -89,14 +90,14 @@ def _model_version_prepare(version: ModelVersion, data: Mapping[str, Any], check
 
 @transaction.atomic
 def model_version_create(*, ai_system: AISystem, actor: Actor, data: Mapping[str, Any],
-                         checkpoint: UploadedFile | None = None) -> ModelVersion:
+                         checkpoint: File | None = None) -> ModelVersion:
     version = ModelVersion(ai_system=ai_system, organisation=ai_system.organisation,
-                           created_by=actor if getattr(actor, "is_authenticated", False) else None)
+                           created_by=actor_user(actor))
     _model_version_prepare(version, data, checkpoint)
     if checkpoint is not None:
         facts = file_facts(checkpoint)
         version.checkpoint_sha256, version.checkpoint_size = facts.sha256, facts.size
-        version.checkpoint_filename = checkpoint.name[:255]
+        version.checkpoint_filename = (checkpoint.name or "")[:255]
         version.checkpoint = checkpoint
     version.status, version.status_reason = ValidationStatus.VALIDATING, "Queued for loading on a worker."
     version.save()
@@ -185,7 +186,7 @@ def training_card_save(*, model_version: ModelVersion, actor: Actor, data: Mappi
     card.loss_terms = _loss_terms_clean(card.loss_terms)
     card.has_adversarial_robustness_term = any(
         term["kind"] == LossTermKind.ROBUSTNESS and term["weight"] > 0 for term in card.loss_terms)
-    card.updated_by = actor if getattr(actor, "is_authenticated", False) else None
+    card.updated_by = actor_user(actor)
     card.save()
     if before is None:
         record_create(card, actor=actor)
@@ -202,11 +203,11 @@ def dataset_create(*, organisation: Any, actor: Actor, name: str, file: Uploaded
         same_organisation_check([ai_system], organisation=organisation, field="ai_system")
     facts = file_facts(file)
     dataset = Dataset(organisation=organisation, name=name, ai_system=ai_system, description=description,
-                      original_filename=file.name[:255], sha256=facts.sha256, size=facts.size,
+                      original_filename=(file.name or "")[:255], sha256=facts.sha256, size=facts.size,
                       class_names=[folder.replace("_", " ") for folder in summary.class_folders],
                       image_count=summary.image_count, status=ValidationStatus.VALIDATING,
                       status_reason="Queued for decoding on a worker.",
-                      created_by=actor if getattr(actor, "is_authenticated", False) else None)
+                      created_by=actor_user(actor))
     validated(dataset, exclude=["file"])
     dataset.file = file
     dataset.save()

@@ -9,10 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from governance.audit import Actor
+from governance.audit import Actor, actor_user
 from governance.eu_ai_act import Classification, classify
 from governance.models.catalog import Requirement
-from governance.models.registry import AISystem, EUAIActClassification, OperatorRole
+from governance.models.registry import AISystem, Dataset, EUAIActClassification, OperatorRole
+from governance.models.risks import Risk
 from governance.models.tenancy import Organisation
 from governance.services._audit import record_create, record_delete, record_update, snapshot
 from governance.services._common import fields_apply, member_check, protected_rows_refused, validated
@@ -79,7 +80,8 @@ def ai_system_delete(*, ai_system: AISystem, actor: Actor) -> None:
     classification = EUAIActClassification.objects.filter(ai_system=ai_system).first()
     if classification is not None:
         record_delete(classification, actor=actor)
-    for row in (*ai_system.datasets.all(), *ai_system.risks.all()):
+    linked: list[Dataset | Risk] = [*ai_system.datasets.all(), *ai_system.risks.all()]
+    for row in linked:
         before = snapshot(row)
         row.ai_system = None
         row.save(update_fields=["ai_system"])
@@ -142,7 +144,7 @@ def classification_record(*, ai_system: AISystem, actor: Actor, answers: Mapping
     row.annex_i_section_b = outcome.annex_i_section_b
     row.missing_answers = list(outcome.missing_answers)
     row.application_date, row.application_date_source = application_date, source
-    row.classified_by = actor if getattr(actor, "is_authenticated", False) else None
+    row.classified_by = actor_user(actor)
     row.classified_at = timezone.now()
     row.save()
     if before is None:

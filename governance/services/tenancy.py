@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.text import slugify
 
-from governance.audit import audit_diff, audit_event_record, audit_snapshot
+from governance.audit import Actor, audit_diff, audit_event_record, audit_snapshot
 from governance.models.audit import AuditAction
 from governance.models.risks import Risk
 from governance.models.tenancy import Membership, Organisation, Role
 
-User = get_user_model()
-
 
 @transaction.atomic
-def organisation_create(*, name: str, slug: str = "", actor: AbstractBaseUser | None) -> Organisation:
+def organisation_create(*, name: str, slug: str = "", actor: Actor) -> Organisation:
     organisation = Organisation.objects.create(name=name, slug=slug or slugify(name)[:80])
     audit_event_record(organisation=organisation, actor=actor, action=AuditAction.CREATE,
                        instance=organisation, changes=audit_snapshot(organisation))
@@ -25,8 +22,8 @@ def organisation_create(*, name: str, slug: str = "", actor: AbstractBaseUser | 
 
 
 @transaction.atomic
-def membership_create(*, organisation: Organisation, user: AbstractBaseUser, role: Role | str,
-                      actor: AbstractBaseUser | None) -> Membership:
+def membership_create(*, organisation: Organisation, user: User, role: Role | str,
+                      actor: Actor) -> Membership:
     membership = Membership.objects.create(organisation=organisation, user=user, role=Role(role))
     audit_event_record(organisation=organisation, actor=actor, action=AuditAction.CREATE,
                        instance=membership, changes=audit_snapshot(membership))
@@ -45,7 +42,7 @@ def _last_admin_check(membership: Membership, *, new_role: Role | None) -> None:
 
 @transaction.atomic
 def membership_add(*, organisation: Organisation, username: str, role: Role | str,
-                   actor: AbstractBaseUser | None) -> Membership:
+                   actor: Actor) -> Membership:
     """An org admin adds an existing account (by username or e-mail) to the organisation."""
     username = User.normalize_username(username.strip())
     user = User.objects.filter(username=username).first() or \
@@ -60,7 +57,7 @@ def membership_add(*, organisation: Organisation, username: str, role: Role | st
 
 
 @transaction.atomic
-def membership_update(*, membership: Membership, role: Role | str, actor: AbstractBaseUser | None) -> Membership:
+def membership_update(*, membership: Membership, role: Role | str, actor: Actor) -> Membership:
     if role not in Role.values:
         raise ValidationError({"role": "Choose one of the roles."})
     _last_admin_check(membership, new_role=Role(role))
@@ -73,7 +70,7 @@ def membership_update(*, membership: Membership, role: Role | str, actor: Abstra
 
 
 @transaction.atomic
-def membership_delete(*, membership: Membership, actor: AbstractBaseUser | None) -> None:
+def membership_delete(*, membership: Membership, actor: Actor) -> None:
     _last_admin_check(membership, new_role=None)
     audit_event_record(organisation=membership.organisation, actor=actor, action=AuditAction.DELETE,
                        instance=membership, changes=audit_snapshot(membership))
@@ -82,7 +79,7 @@ def membership_delete(*, membership: Membership, actor: AbstractBaseUser | None)
 
 @transaction.atomic
 def user_with_membership_ensure(*, organisation: Organisation, username: str, password: str, role: Role | str,
-                                email: str = "", actor: AbstractBaseUser | None = None) -> AbstractBaseUser:
+                                email: str = "", actor: Actor = None) -> User:
     """Create the user if missing and give them `role` in `organisation` (demo and set-up).
 
     The name is NFKC-normalised as Django's forms do, and refused if an account differing only
@@ -90,8 +87,7 @@ def user_with_membership_ensure(*, organisation: Organisation, username: str, pa
     """
     username = User.normalize_username(username.strip())
     user = User.objects.filter(username=username).first()
-    created = user is None
-    if created:
+    if user is None:
         if User.objects.filter(username__iexact=username).exists():
             raise ValidationError({"username": "An account with this username, in other letter case, exists."})
         user = User.objects.create(username=username, email=email)
@@ -107,7 +103,7 @@ def user_with_membership_ensure(*, organisation: Organisation, username: str, pa
 
 @transaction.atomic
 def organisation_risk_matrix_update(*, organisation: Organisation, likelihood: list[str], impact: list[str],
-                                    actor: AbstractBaseUser | None) -> Organisation:
+                                    actor: Actor) -> Organisation:
     """Relabel or resize the scales (3 to 7 levels each) that risks are scored on."""
     for name, labels in (("likelihood", likelihood), ("impact", impact)):
         labels[:] = [label.strip() for label in labels if label.strip()]

@@ -53,7 +53,7 @@ def organisation_field(model: type[models.Model]) -> models.ForeignKey | None:
         candidate = model._meta.get_field("organisation")
     except Exception:
         return None
-    return candidate if candidate.is_relation and candidate.related_model is Organisation else None
+    return candidate if isinstance(candidate, models.ForeignKey) and candidate.related_model is Organisation else None
 
 
 def _concrete_models() -> list[type[models.Model]]:
@@ -77,7 +77,7 @@ def tenant_models() -> list[type[models.Model]]:
 
 
 def _foreign_keys(model: type[models.Model]) -> list[models.ForeignKey]:
-    return [f for f in model._meta.concrete_fields if f.is_relation and f.many_to_one]
+    return [f for f in model._meta.concrete_fields if isinstance(f, models.ForeignKey) and f.many_to_one]
 
 
 def _ordered(found: list[type[models.Model]]) -> list[type[models.Model]]:

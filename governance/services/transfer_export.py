@@ -47,6 +47,7 @@ def _serialise(row: models.Model, tenant: set[type[models.Model]], files: list[d
         value = getattr(row, model_field.attname)
         if model_field.is_relation and value is not None:
             target = model_field.related_model
+            assert target is not None  # a concrete relation always names its model
             if target is user_model:
                 value = {"username": user_model._base_manager.get(pk=value).get_username()}
             elif target not in tenant:
@@ -55,8 +56,9 @@ def _serialise(row: models.Model, tenant: set[type[models.Model]], files: list[d
             value = _export_file(row, model_field, files, out) if value else None
         fields[model_field.name] = value
     for m2m in row._meta.local_many_to_many:
-        if m2m.remote_field.through._meta.auto_created:
-            target = m2m.related_model
+        through, target = m2m.remote_field.through, m2m.related_model
+        assert through is not None and target is not None  # both resolved once the apps are loaded
+        if through._meta.auto_created:
             ids = sorted(getattr(row, m2m.name).values_list("pk", flat=True))
             fields[m2m.name] = ids if target in tenant else [{"pk": pk, "natural": _natural_key(target, pk)}
                                                              for pk in ids]

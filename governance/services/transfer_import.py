@@ -15,7 +15,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.core.exceptions import SuspiciousFileOperation
+from django.core.exceptions import FieldDoesNotExist, SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.utils.dateparse import parse_date, parse_datetime
@@ -162,10 +162,11 @@ class _Importer:
 
     def _insert(self, model: type[models.Model], row: dict[str, Any], labels: list[str]) -> None:
         instance = model()
-        if organisation_field(model) is not None:
-            instance.organisation = self.organisation
+        tenancy = organisation_field(model)
+        if tenancy is not None:
+            setattr(instance, tenancy.name, self.organisation)
         for name, value in _legacy_fields_renamed(row["model"], row["fields"]).items():
-            model_field = model._meta.get_field(name)
+            model_field = self._field(model, row, name)
             if model_field.many_to_many:
                 continue
             setattr(instance, model_field.attname, self._value(instance, row, model_field, value, labels))
@@ -173,6 +174,17 @@ class _Importer:
         instance.save_base(raw=True)  # keeps timestamps as exported; no custom save() runs
         self.new_pk[(row["model"], row["pk"])] = instance.pk
         self.counts[row["model"]] = self.counts.get(row["model"], 0) + 1
+
+    @staticmethod
+    def _field(model: type[models.Model], row: dict[str, Any], name: str) -> models.Field[Any, Any]:
+        """The model's own field `name` (a reverse relation has no column to fill)."""
+        try:
+            model_field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            model_field = None
+        if not isinstance(model_field, models.Field):
+            raise TransferError(f"{row['model']} #{row['pk']}: {name} is not a field of {model._meta.label}")
+        return model_field
 
     def _value(self, instance: models.Model, row: dict[str, Any], model_field: Any, value: Any,
                labels: list[str]) -> Any:
@@ -226,9 +238,10 @@ class _Importer:
 
     def _links(self, model: type[models.Model], row: dict[str, Any], labels: list[str]) -> None:
         for m2m in model._meta.local_many_to_many:
-            if m2m.name not in row["fields"] or not m2m.remote_field.through._meta.auto_created:
+            through, target = m2m.remote_field.through, m2m.related_model
+            assert through is not None and target is not None  # both resolved once the apps are loaded
+            if m2m.name not in row["fields"] or not through._meta.auto_created:
                 continue
-            target = m2m.related_model
             ids = [self._mapped((target._meta.label, value)) if not isinstance(value, dict)
                    else _global_pk(target, value) for value in row["fields"][m2m.name]]
             getattr(model._base_manager.get(pk=self.new_pk[(row["model"], row["pk"])]), m2m.name).set(ids)

@@ -269,7 +269,7 @@ def _latest_evaluation_settings(version: ModelVersion) -> dict[str, Any]:
 @transaction.atomic
 def run_cancel(*, run: RobustnessRun, actor: Actor) -> RobustnessRun:
     """Pending: cancelled at once. Running: flagged; the worker stops between batches/steps."""
-    row = type(run).objects.select_for_update().get(pk=run.pk)
+    row = type(run)._default_manager.select_for_update().get(pk=run.pk)
     if row.is_finished:
         raise ValidationError("This run has already finished.")
     before = snapshot(row)

@@ -292,3 +292,18 @@ def test_a_zip_entry_escaping_the_export_imports_nothing(exported, tmp_path):
     assert not list(tmp_path.rglob("escaped.png"))
     with pytest.raises(CommandError, match="nothing imported: the export holds an unsafe path"):
         call_command("import_organisation", str(archive), "--slug", "acme-slip")
+
+
+@pytest.mark.parametrize("name", ["risks", "no_such_field"])  # a reverse relation; a name the model lacks
+def test_a_row_naming_what_is_not_a_field_imports_nothing(exported, name):
+    _, out = exported
+    data_path, manifest_path = out / "data.json", out / "manifest.json"
+    data = json.loads(data_path.read_text())
+    system = next(row for row in data["rows"] if row["model"] == "governance.AISystem")
+    system["fields"][name] = [1]
+    data_path.write_text(json.dumps(data))
+    manifest = json.loads(manifest_path.read_text())
+    manifest["data_sha256"] = hashlib.sha256(data_path.read_bytes()).hexdigest()
+    manifest_path.write_text(json.dumps(manifest))
+    _nothing_imported(out, "acme-field", f"governance.AISystem #{system['pk']}: {name} is not a field of "
+                                         "governance.AISystem")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -18,7 +18,6 @@ from governance.services import (
     user_with_membership_ensure,
 )
 
-User = get_user_model()
 DEMO_USERS: list[tuple[str, Role]] = [
     ("admin", Role.ORG_ADMIN),
     ("officer", Role.RISK_OFFICER),
@@ -57,7 +56,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role.label:<22} {username:<11} password: {demo_password(username)}")
         self.stdout.write("")
 
-    def _registry(self, demo: Organisation, *, officer: object) -> None:
+    def _registry(self, demo: Organisation, *, officer: User) -> None:
         """One high-risk system with its classification, thresholds, a control and a risk (idempotent)."""
         if AISystem.objects.filter(organisation=demo, name=DEMO_SYSTEM).exists():
             return
