@@ -66,6 +66,7 @@ lint: $(STAMP)
 bench: setup
 	$(PY) benchmarks/engine_throughput.py
 	$(PY) benchmarks/dashboard_scale.py
+	$(PY) benchmarks/dashboard_scale.py --systems 10000 --results 1000000
 
 # The method comparison of docs/robustness-results.md (minutes: it retrains four times).
 front: setup
@@ -77,4 +78,4 @@ fuzz: $(STAMP)
 
 # Load against gunicorn + PostgreSQL on loopback, beside a torch loop: throughput, p50/p95/p99, errors.
 load: $(STAMP)
-	$(PY) benchmarks/load_test.py --users 50 --duration 60
+	$(PY) benchmarks/load_test.py --users 50 --duration 60 --think 2
