@@ -157,3 +157,25 @@ def test_dashboard_render_queries_are_the_same_at_two_data_sizes(acme, nist, iso
                                   infer=False)
     assert RequirementResult.objects.filter(organisation=acme).count() > 50 * small_results
     assert _render_queries(client) == small
+
+
+def test_the_migration_fills_the_counts_of_existing_results(acme, nist, iso, oscar):
+    import importlib
+    from pathlib import Path
+
+    from django.apps import apps
+
+    import assessments.migrations
+
+    # Found by its name, not its number: merges renumber migrations.
+    (migration,) = Path(assessments.migrations.__file__).parent.glob("*_dashboard_counts.py")
+    counts_fill = importlib.import_module(f"assessments.migrations.{migration.stem}").counts_fill
+    system = ai_system_make(acme, "Before the counts")
+    assessment_create(organisation=acme, framework=nist, ai_system=system, actor=oscar)
+    newest = assessment_create(organisation=acme, framework=nist, ai_system=system, actor=oscar)
+    assessment_create(organisation=acme, framework=iso, actor=oscar)
+    requirement_result_update(result=_result(newest, "M3"), actor=oscar, result_status="compliant", infer=False)
+    CoverageCount.objects.all().delete()  # as before the migration
+    counts_fill(apps, None)
+    assert _shown(acme) == _counted_by_hand(acme)
+    assert _shown(acme)[nist.pk]["compliant"] == 1
