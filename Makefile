@@ -67,6 +67,7 @@ lint: $(STAMP)
 bench: setup
 	$(PY) benchmarks/engine_throughput.py
 	$(PY) benchmarks/dashboard_scale.py
+	$(PY) benchmarks/dashboard_scale.py --systems 10000 --results 1000000
 
 # The method comparison of docs/robustness-results.md (minutes: it retrains four times).
 front: setup
@@ -76,6 +77,6 @@ front: setup
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=200 $(PY) -m pytest tests/hostile/test_api_fuzz.py tests/hostile/test_form_fuzz.py -p no:cacheprovider
 
-# Load against gunicorn + PostgreSQL on loopback: throughput, p50/p95/p99, errors.
+# Load against gunicorn + PostgreSQL on loopback, beside a torch loop: throughput, p50/p95/p99, errors.
 load: $(STAMP)
-	$(PY) benchmarks/load_test.py --users 8 --duration 30
+	$(PY) benchmarks/load_test.py --users 50 --duration 60 --think 2

@@ -9,6 +9,7 @@ from assessments.models.assessments import (
     result_choices,
     result_label,
 )
+from assessments.models.coverage import CoverageCount
 from assessments.models.engagements import Action, ActionStatus, Engagement, EngagementStatus, Phase
 from assessments.models.evidence import (
     Evidence,
@@ -22,7 +23,7 @@ from assessments.models.findings import Finding, FindingSeverity, FindingStatus
 from assessments.models.reports import Report, ReportAttestation, ReportStatus
 
 __all__ = [
-    "GUIDANCE_RESULT_LABELS", "Action", "ActionStatus", "Assessment", "AssessmentStatus", "Engagement",
+    "GUIDANCE_RESULT_LABELS", "Action", "ActionStatus", "Assessment", "AssessmentStatus", "CoverageCount", "Engagement",
     "EngagementStatus", "Evidence", "EvidenceAnnotation", "EvidenceKind", "EvidenceSource", "EvidenceStatus",
     "EvidenceVersion", "Finding", "FindingSeverity", "FindingStatus", "Phase", "Report", "ReportAttestation",
     "ReportStatus", "RequirementResult", "ResultStatus", "result_choices", "result_label",

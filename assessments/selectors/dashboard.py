@@ -15,6 +15,7 @@ from assessments.models import (
     Action,
     Assessment,
     AssessmentStatus,
+    CoverageCount,
     Evidence,
     EvidenceStatus,
     Finding,
@@ -97,11 +98,15 @@ class FrameworkCoverage:
         return round(100 * self.compliant / self.applicable) if self.applicable else 0
 
 
-def dashboard_coverage_get(*, organisation: Organisation, ai_system_id: int | None = None) -> list[FrameworkCoverage]:
-    """Counts per framework and result in three queries.
+def coverage_counted_from_results(organisation: Organisation, *,
+                                  ai_system_id: int | None = None) -> dict[int, dict[str, int]]:
+    """Framework id → result → count, counted from the current results themselves.
 
-    Grouping by assessment (not framework) lets the database count from the (assessment, result)
-    index alone, with no join; the few thousand groups are summed per framework here.
+    The cost grows with the results: the organisation-wide dashboard reads the pre-aggregated
+    `assessments.models.CoverageCount` rows instead, and this rebuilds them
+    (`assessments.services.coverage.coverage_rebuild`). One AI system's few current assessments
+    (one per framework) are counted here. Grouping by assessment (not framework) lets the database
+    count from the (assessment, result) index alone, with no join.
     """
     current = current_assessment_ids(organisation, ai_system_id=ai_system_id)
     framework_of = dict(Assessment.objects.filter(pk__in=current).values_list("pk", "framework_id"))
@@ -111,6 +116,27 @@ def dashboard_coverage_get(*, organisation: Organisation, ai_system_id: int | No
     for assessment_id, result, n in rows:
         counts = totals.setdefault(framework_of[assessment_id], {})
         counts[result] = counts.get(result, 0) + n
+    return totals
+
+
+def coverage_counted(organisation: Organisation) -> dict[int, dict[str, int]]:
+    """Framework id → result → count for the whole organisation, from the pre-aggregated rows (one query)."""
+    totals: dict[int, dict[str, int]] = {}
+    for framework_id, result, n in (CoverageCount.objects.filter(organisation=organisation, count__gt=0)
+                                    .values_list("framework_id", "result", "count")):
+        totals.setdefault(framework_id, {})[result] = n
+    return totals
+
+
+def dashboard_coverage_get(*, organisation: Organisation, ai_system_id: int | None = None,
+                           from_results: bool = False) -> list[FrameworkCoverage]:
+    """Counts per framework and result: two queries for the organisation, whatever the number of results.
+
+    `from_results` counts the results themselves instead of reading the pre-aggregated rows (the
+    benchmark compares the two; the figures are the same).
+    """
+    totals = (coverage_counted_from_results(organisation, ai_system_id=ai_system_id)
+              if ai_system_id is not None or from_results else coverage_counted(organisation))
     frameworks = {f.pk: f for f in Framework.objects.filter(pk__in=list(totals))}
     names = {pk: f"{f.ref_id} ({f.edition})" for pk, f in frameworks.items()}
     return [FrameworkCoverage(framework_id, names[framework_id], counts, frameworks[framework_id].assessment_scale)
@@ -157,9 +183,12 @@ def dashboard_heatmap_get(*, organisation: Organisation, framework_id: int | Non
     systems = list(systems_qs[offset:offset + HEATMAP_SYSTEMS_PER_PAGE + 1])
     has_next, systems = len(systems) > HEATMAP_SYSTEMS_PER_PAGE, systems[:HEATMAP_SYSTEMS_PER_PAGE]
     requirements = list(Requirement.objects.filter(framework=framework, assessable=True).order_by("order"))
+    # The current assessment of each system shown, not of every system: the rows read are the page's.
+    shown = (Assessment.objects.filter(organisation=organisation, framework=framework,
+                                       ai_system__in=[s.pk for s in systems])
+             .values("ai_system_id").annotate(latest=Max("id")).values("latest"))
     cells = {(requirement_id, system_id): result for requirement_id, system_id, result in
-             current_results(organisation).filter(assessment__framework=framework,
-                                                  assessment__ai_system__in=[s.pk for s in systems])
+             RequirementResult.objects.filter(assessment_id__in=shown)
              .values_list("requirement_id", "assessment__ai_system_id", "result")}
     return HeatMap(framework, requirements, systems, cells, page, has_next)
 

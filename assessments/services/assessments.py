@@ -21,6 +21,7 @@ from assessments.services.common import (
     same_organisation,
     user_or_none,
 )
+from assessments.services.coverage import coverage_assessment_opened, coverage_result_changed
 from assessments.services.inference import (
     inference_drop,
     inference_evidence_ids,
@@ -88,6 +89,7 @@ def assessment_create(*, organisation: Organisation, framework: Framework, actor
         organisation=organisation, assessment=assessment, requirement_id=row["requirement_id"],
         applicable=row["applicable"], applicability_justification=row["justification"],
         result=ResultStatus.NOT_ASSESSED if row["applicable"] else ResultStatus.NOT_APPLICABLE) for row in soa])
+    coverage_assessment_opened(assessment=assessment)
     audit_event_record(organisation=organisation, actor=actor, action=AuditAction.CREATE, instance=assessment,
                        changes={**audit_snapshot(assessment), "soa_snapshot": len(soa)})
     return assessment
@@ -153,6 +155,7 @@ def requirement_result_update(*, result: RequirementResult, actor: Actor, result
     result.needs_review, result.review_reason = False, ""
     result.updated_by = user_or_none(actor)
     result.save()
+    coverage_result_changed(result=result, before=proposed[0])
     changes: dict[str, Any] = audit_diff(before, audit_snapshot(result))
     if controls is not None:
         result.controls.set(same_organisation(organisation, controls, "A control"))
@@ -177,7 +180,7 @@ def requirement_result_review(*, result: RequirementResult, actor: Actor, accept
     assessment_assert_editable(result.assessment)
     if accept and result.is_inferred and result.inference_confirmed_at is None:
         result = result_inference_confirm(result=result, actor=actor)
-    before = audit_snapshot(result)
+    before, value_before = audit_snapshot(result), result.result
     if not accept:
         result.result = ResultStatus.NOT_ASSESSED if result.applicable else ResultStatus.NOT_APPLICABLE
         if result.is_inferred:
@@ -186,6 +189,7 @@ def requirement_result_review(*, result: RequirementResult, actor: Actor, accept
     result.needs_review, result.review_reason = False, ""
     result.updated_by = user_or_none(actor)
     result.save()
+    coverage_result_changed(result=result, before=value_before)
     audit_event_record(organisation=result.assessment.organisation, actor=actor, action=AuditAction.UPDATE,
                        instance=result, changes={**audit_diff(before, audit_snapshot(result)), "reviewed": accept})
     return result

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentStatus, RequirementResult, ResultStatus, result_label
 from assessments.services.common import Actor, AssessmentLockedError, ConflictError, actor_assert_may
+from assessments.services.coverage import coverage_result_changed
 from governance.audit import audit_event_record
 from governance.models import Crosswalk, Relationship, Requirement
 from governance.models.audit import AuditAction
@@ -152,6 +153,7 @@ def _apply(target: RequirementResult, *, result: str, source: RequirementResult,
     target.inference_confirmed_by, target.inference_confirmed_at = None, None
     target.save(update_fields=["result", "is_inferred", "inferred_from", "inferred_via", "inference_confirmed_by",
                                "inference_confirmed_at", "updated_at"])
+    coverage_result_changed(result=target, before=before[0])
     target.evidence_versions.add(*evidence)
     audit_event_record(organisation=target.assessment.organisation, actor=actor, action=AuditAction.UPDATE,
                        instance=target, changes={
@@ -172,6 +174,7 @@ def inference_withdraw(target: RequirementResult, *, actor: Actor) -> None:
     inference_drop(target)
     target.save(update_fields=["result", "is_inferred", "inferred_from", "inferred_via", "inference_confirmed_by",
                                "inference_confirmed_at", "updated_at"])
+    coverage_result_changed(result=target, before=changes["result"][0])
     target.evidence_versions.remove(*brought)
     audit_event_record(organisation=target.assessment.organisation, actor=actor, action=AuditAction.UPDATE,
                        instance=target, changes=changes)
