@@ -18,7 +18,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from config.errors import is_disk_full
+from governance.oserrors import is_disk_full
 from governance.services._audit import record_update, snapshot
 from robustness.engine.errors import EngineError
 from robustness.models import EvaluationRun, EvaluationShard, RunStatus
