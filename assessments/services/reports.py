@@ -14,7 +14,9 @@ from django.utils import timezone
 from assessments.models import Assessment, Report, ReportAttestation, ReportStatus
 from assessments.selectors.signoff import attestation_refusal
 from assessments.services.common import Actor, ConflictError, NotPermittedError, ServiceError, user_or_none
+from assessments.task_names import QUEUE, REPORT_GENERATE
 from governance.audit import audit_event_record, audit_snapshot
+from governance.jobs import job_enqueue
 from governance.models.audit import AuditAction
 from governance.models.tenancy import Membership
 from governance.permissions import Permission, role_allows
@@ -24,7 +26,7 @@ LEASE = timedelta(minutes=15)
 
 
 @transaction.atomic
-def report_request(*, assessment: Assessment, actor: Actor, enqueue: bool = True) -> Report:
+def report_request(*, assessment: Assessment, actor: Actor) -> Report:
     """A new version of the assessment's report; the `default` queue renders it."""
     locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
     version = (locked.reports.aggregate(top=models.Max("version"))["top"] or 0) + 1
@@ -32,10 +34,7 @@ def report_request(*, assessment: Assessment, actor: Actor, enqueue: bool = True
                                    is_draft=not locked.is_locked, requested_by=user_or_none(actor))
     audit_event_record(organisation=locked.organisation, actor=actor, action=AuditAction.CREATE, instance=report,
                        changes=audit_snapshot(report))
-    if enqueue:
-        from assessments.tasks import report_generate_task
-
-        transaction.on_commit(lambda: report_generate_task.apply_async(args=[report.pk], queue="default"))
+    job_enqueue(REPORT_GENERATE, report.pk, QUEUE)
     return report
 
 

@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from governance.jobs import job_send
 from governance.models.registry import AISystem
 from robustness.models import AnchorAnalysis, EvaluationRun, EvaluationShard, RetrainingRun, RunStatus, RunTrigger
-from robustness.services.run_requests import MERGE_TASK, QUEUE, TASKS, _send, evaluation_run_request
+from robustness.services.run_requests import TASKS, evaluation_run_request
+from robustness.task_names import EVALUATION_RUN_MERGE, QUEUE
 
 logger = logging.getLogger(__name__)
 # A pending run whose message never reached a worker (broker down at request time) is re-sent
@@ -35,21 +37,19 @@ def runs_reap_expired_leases() -> int:
             rows = rows.filter(shard_count=1)
         for pk in rows.values_list("pk", flat=True):
             logger.warning("%s %s: lease expired or never started; re-enqueued", model.__name__, pk)
-            _send(TASKS[model], pk)
+            job_send(TASKS[model], pk, queue=QUEUE)
             sent += 1
     # A shard never started: its worker's broker lost it, or the chord itself was never sent.
     never_started = Q(status=RunStatus.PENDING, heartbeat_at__isnull=True, run__status__in=RunStatus.active(),
                       run__created_at__lt=now - PENDING_RESEND_AFTER)
     for pk in EvaluationShard.objects.filter(_expired(now) | never_started).values_list("pk", flat=True):
-        _send(TASKS[EvaluationShard], pk)
+        job_send(TASKS[EvaluationShard], pk, queue=QUEUE)
         sent += 1
     # A sharded run whose merger died, or whose shards all finished without a merge.
     for run in EvaluationRun.objects.filter(shard_count__gt=1, status__in=RunStatus.active()).filter(
             Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True)):
         if not run.shards.exclude(status=RunStatus.SUCCEEDED).exists():
-            from celery import current_app
-
-            current_app.send_task(MERGE_TASK, args=[None, run.pk], queue=QUEUE)
+            job_send(EVALUATION_RUN_MERGE, None, run.pk, queue=QUEUE)
             sent += 1
     return sent
 

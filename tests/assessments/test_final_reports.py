@@ -45,7 +45,7 @@ def _flat(text: str) -> str:
 
 
 def _generated(assessment, actor) -> Report:
-    report = report_generate(report_id=report_request(assessment=assessment, actor=actor, enqueue=False).pk)
+    report = report_generate(report_id=report_request(assessment=assessment, actor=actor).pk)
     assert report.status == ReportStatus.DONE, report.error
     return report
 
@@ -126,7 +126,7 @@ def test_sign_off_prints_who_prepared_approved_and_locked_instead_of_blank_lines
 
 def test_a_final_report_never_renders_without_a_locked_snapshot(acme, nist, system, oscar):
     assessment = assessment_create(organisation=acme, framework=nist, ai_system=system, actor=oscar)
-    report = report_request(assessment=assessment, actor=oscar, enqueue=False)
+    report = report_request(assessment=assessment, actor=oscar)
     Report.objects.filter(pk=report.pk).update(is_draft=False)  # a row claiming Final for an open assessment
     failed = report_generate(report_id=report.pk)
     assert failed.status == ReportStatus.FAILED and not failed.file
@@ -189,7 +189,7 @@ def test_attestation_refusals_say_why_and_store_nothing(case, error, message, lo
         report = _generated(draft, oscar)
         sha256 = report.sha256
     elif case == "pending":
-        report = report_request(assessment=locked, actor=oscar, enqueue=False)
+        report = report_request(assessment=locked, actor=oscar)
     count, before = ReportAttestation.objects.count(), _events(acme)
     with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
         report_attest(report=report, actor=actor, report_sha256=sha256)

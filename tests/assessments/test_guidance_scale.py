@@ -60,7 +60,7 @@ def _pdf_text(report: Report) -> str:
 
 
 def _generated(assessment, actor) -> Report:
-    report = report_generate(report_id=report_request(assessment=assessment, actor=actor, enqueue=False).pk)
+    report = report_generate(report_id=report_request(assessment=assessment, actor=actor).pk)
     assert report.status == ReportStatus.DONE, report.error
     return report
 

@@ -65,7 +65,7 @@ def _flat(report: Report) -> str:
 
 
 def _generated(assessment, actor) -> Report:
-    report = report_generate(report_id=report_request(assessment=assessment, actor=actor, enqueue=False).pk)
+    report = report_generate(report_id=report_request(assessment=assessment, actor=actor).pk)
     assert report.status == ReportStatus.DONE, report.error
     return report
 

@@ -61,7 +61,7 @@ def audited(acme, nist, system, model_version, oscar, alice):
 
 def test_draft_report_has_every_hash_watermark_and_non_blank_pages(audited, oscar):
     assessment, versions = audited
-    report = report_request(assessment=assessment, actor=oscar, enqueue=False)
+    report = report_request(assessment=assessment, actor=oscar)
     report = report_generate(report_id=report.pk)
     assert report.status == ReportStatus.DONE, report.error
     path = Path(report.file.path)
@@ -92,7 +92,7 @@ def test_locked_report_has_no_watermark(audited, oscar, alice):
     assessment_submit_for_review(assessment=assessment, actor=oscar)
     assessment_approve(assessment=assessment, actor=alice)  # four eyes: oscar recorded the results
     assessment_lock(assessment=assessment, actor=oscar)
-    report = report_generate(report_id=report_request(assessment=assessment, actor=oscar, enqueue=False).pk)
+    report = report_generate(report_id=report_request(assessment=assessment, actor=oscar).pk)
     text = _text(Path(report.file.path))
     assert "DRAFT" not in text and "Final" in text and not report.is_draft
     _pages_png(Path(report.file.path), "audit-report-final", last=1)
@@ -100,8 +100,8 @@ def test_locked_report_has_no_watermark(audited, oscar, alice):
 
 def test_report_versions_count_up_and_are_claimed_once(audited, oscar):
     assessment, _ = audited
-    first = report_request(assessment=assessment, actor=oscar, enqueue=False)
-    second = report_request(assessment=assessment, actor=oscar, enqueue=False)
+    first = report_request(assessment=assessment, actor=oscar)
+    second = report_request(assessment=assessment, actor=oscar)
     assert (first.version, second.version) == (1, 2)
     assert report_generate(report_id=first.pk).status == ReportStatus.DONE
     assert report_generate(report_id=first.pk) is None  # done: nothing to claim
@@ -118,18 +118,19 @@ def test_url_fetcher_refuses_outside_files_and_network(tmp_path):
     assert fetcher.fetch(own).read().startswith(b"<")
 
 
-def test_report_request_enqueues_on_the_default_queue_after_commit(audited, oscar, monkeypatch,
-                                                                    django_capture_on_commit_callbacks):
+def test_report_request_enqueues_by_name_on_the_default_queue_after_commit(audited, oscar, monkeypatch,
+                                                                            django_capture_on_commit_callbacks):
+    from celery import current_app
+
     from assessments import tasks
 
     sent: list[tuple] = []
-    monkeypatch.setattr(tasks.report_generate_task, "apply_async",
-                        lambda args, queue: sent.append((args, queue)))
+    monkeypatch.setattr(current_app, "send_task", lambda name, args, queue: sent.append((name, args, queue)))
     assessment, _ = audited
     with django_capture_on_commit_callbacks(execute=True):
         report = report_request(assessment=assessment, actor=oscar)
         assert sent == []  # nothing leaves before the transaction commits
-    assert sent == [([report.pk], "default")]
+    assert sent == [("assessments.tasks.report_generate_task", [report.pk], "default")]
     assert tasks.report_generate_task(report.pk) == ReportStatus.DONE
 
 
@@ -138,6 +139,6 @@ def test_organisation_wide_report_shows_the_robustness_evidence_its_results_rest
     _, record = robustness_evidence(acme, oscar, system)
     requirement_result_update(result=assessment.results.get(requirement__ref_id="M2"), actor=oscar,
                               result_status="non_compliant", evidence_versions=[record])
-    report = report_generate(report_id=report_request(assessment=assessment, actor=oscar, enqueue=False).pk)
+    report = report_generate(report_id=report_request(assessment=assessment, actor=oscar).pk)
     text = _text(Path(report.file.path))
     assert "Whole organisation" in text and "FAIL" in text and record.sha256 in "".join(text.split())

@@ -96,7 +96,7 @@ def audited(acme: Organisation) -> AuditedWorld:
                                   result_status=result, controls=controls, evidence_versions=versions)
     finding_create(organisation=acme, title="No robustness testing yet", description="", severity="high",
                    actor=oscar, source="manual", ai_system=system)
-    report = report_generate(report_id=report_request(assessment=assessment, actor=oscar, enqueue=False).pk)
+    report = report_generate(report_id=report_request(assessment=assessment, actor=oscar).pk)
     assert report is not None and report.status == ReportStatus.DONE, report and report.error
     return AuditedWorld(framework=nist, system=system, assessment=assessment, control=control, policy=policy,
                         attached=[policy_v2, log_review], report=report)
