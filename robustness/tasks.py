@@ -86,7 +86,7 @@ def dataset_validate(dataset_id: int) -> str:
 # errors are retried; the service has already turned bad input into a terminal failure.
 
 def _retry_transient(task: Any, body: Callable[[], str]) -> str:
-    from robustness.services.outcomes import TRANSIENT_ERRORS
+    from governance.jobs import TRANSIENT_ERRORS
 
     try:
         return body()

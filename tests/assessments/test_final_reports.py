@@ -14,7 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from assessments.models import Finding, Report, ReportAttestation, ReportStatus
+from assessments.models import Finding, Report, ReportAttestation
 from assessments.services import (
     ServiceError,
     assessment_create,
@@ -28,6 +28,7 @@ from assessments.services import (
 from assessments.services.common import ConflictError, NotPermittedError
 from assessments.services.inference import inferred_from_text
 from governance.models import AISystem, AuditEvent
+from governance.models.jobs import JobStatus
 from tests.assessments.factories import evidence_with_version, four_eyes_lock, robustness_evidence
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
@@ -46,7 +47,7 @@ def _flat(text: str) -> str:
 
 def _generated(assessment, actor) -> Report:
     report = report_generate(report_id=report_request(assessment=assessment, actor=actor).pk)
-    assert report.status == ReportStatus.DONE, report.error
+    assert report.status == JobStatus.SUCCEEDED, report.error
     return report
 
 
@@ -129,7 +130,7 @@ def test_a_final_report_never_renders_without_a_locked_snapshot(acme, nist, syst
     report = report_request(assessment=assessment, actor=oscar)
     Report.objects.filter(pk=report.pk).update(is_draft=False)  # a row claiming Final for an open assessment
     failed = report_generate(report_id=report.pk)
-    assert failed.status == ReportStatus.FAILED and not failed.file
+    assert failed.status == JobStatus.FAILED and not failed.file
     assert "has no locked snapshot" in failed.error
 
 

@@ -11,7 +11,6 @@ import pytest
 from django.conf import settings
 from PIL import Image, ImageStat
 
-from assessments.models import ReportStatus
 from assessments.reporting.pdf import OwnFilesFetcher
 from assessments.services import (
     assessment_approve,
@@ -23,6 +22,7 @@ from assessments.services import (
     report_request,
     requirement_result_update,
 )
+from governance.models.jobs import JobStatus
 from tests.assessments.factories import evidence_with_version, robustness_evidence
 
 OUTPUT = Path(getattr(settings, "TEST_OUTPUT_DIR", settings.VAR_DIR / "test-output"))
@@ -63,7 +63,7 @@ def test_draft_report_has_every_hash_watermark_and_non_blank_pages(audited, osca
     assessment, versions = audited
     report = report_request(assessment=assessment, actor=oscar)
     report = report_generate(report_id=report.pk)
-    assert report.status == ReportStatus.DONE, report.error
+    assert report.status == JobStatus.SUCCEEDED, report.error
     path = Path(report.file.path)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == report.sha256
     text = _text(path)
@@ -103,7 +103,7 @@ def test_report_versions_count_up_and_are_claimed_once(audited, oscar):
     first = report_request(assessment=assessment, actor=oscar)
     second = report_request(assessment=assessment, actor=oscar)
     assert (first.version, second.version) == (1, 2)
-    assert report_generate(report_id=first.pk).status == ReportStatus.DONE
+    assert report_generate(report_id=first.pk).status == JobStatus.SUCCEEDED
     assert report_generate(report_id=first.pk) is None  # done: nothing to claim
 
 
@@ -131,7 +131,7 @@ def test_report_request_enqueues_by_name_on_the_default_queue_after_commit(audit
         report = report_request(assessment=assessment, actor=oscar)
         assert sent == []  # nothing leaves before the transaction commits
     assert sent == [("assessments.tasks.report_generate_task", [report.pk], "default")]
-    assert tasks.report_generate_task(report.pk) == ReportStatus.DONE
+    assert tasks.report_generate_task(report.pk) == JobStatus.SUCCEEDED
 
 
 def test_organisation_wide_report_shows_the_robustness_evidence_its_results_rest_on(acme, nist, system, oscar):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.core.management.base import BaseCommand
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from assessments.task_names import EVIDENCE_EXPIRY, ROBUSTNESS_TERM_FINDINGS
+from assessments.task_names import EVIDENCE_EXPIRY, REPORTS_REAP_EXPIRED_LEASES, ROBUSTNESS_TERM_FINDINGS
 from governance.task_names import STALE_VALIDATIONS_REQUEUE
 
 
@@ -30,6 +30,9 @@ SCHEDULES: list[Schedule] = [
              task=ROBUSTNESS_TERM_FINDINGS, every=6, period=IntervalSchedule.HOURS),
     # The server-less broker never redelivers a lost message: validations stuck in
     # `validating` are enqueued again.
+    # The same for report jobs whose worker died mid-render (the robustness runs have their own reaper).
+    Schedule(name="Reports: re-enqueue reports whose lease expired", task=REPORTS_REAP_EXPIRED_LEASES,
+             every=1, period=IntervalSchedule.MINUTES),
     Schedule(name="Re-enqueue stale upload validations", task=STALE_VALIDATIONS_REQUEUE,
              every=15, period=IntervalSchedule.MINUTES),
 ]

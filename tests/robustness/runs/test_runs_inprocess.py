@@ -214,7 +214,7 @@ def test_retraining_registers_a_child_version_and_evaluates_before_and_after(sys
 
 
 def test_a_retraining_interrupted_mid_way_resumes_from_its_checkpoint_exactly(system, version, monkeypatch):
-    from robustness.services import leases
+    from governance import jobs as leases
 
     interrupted = retraining_run_request(ai_system=system, model_version=version, actor=None, config=RETRAIN)
     real_beat = leases.Heartbeat.beat
