@@ -43,6 +43,11 @@ class RunJob(LeasedJob):
     class Meta:
         abstract = True
 
+    @classmethod
+    def lease_seconds(cls) -> int:
+        """How long a claim lasts without a heartbeat (short in kill-and-resume tests)."""
+        return int(settings.ROBUSTNESS_LEASE_SECONDS)
+
 
 class RobustnessRun(TenantModel, RunJob):
     """A run a person (or the platform) asked for, with its frozen configuration."""
