@@ -6,7 +6,6 @@ transaction rolled back, so the answer can say that nothing was saved.
 
 from __future__ import annotations
 
-import errno
 import logging
 from collections.abc import Callable
 
@@ -14,14 +13,11 @@ from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from governance.oserrors import is_disk_full
+
 logger = logging.getLogger(__name__)
-DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 DISK_FULL_MESSAGE = ("The server's storage is full (no space left on the device): nothing you sent was saved. "
                      "Ask your administrator to free space, then send it again.")
-
-
-def is_disk_full(error: BaseException) -> bool:
-    return isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS
 
 
 class DiskFullMiddleware:

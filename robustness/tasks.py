@@ -15,6 +15,7 @@ from celery import shared_task
 
 from governance.models.registry import Dataset, ModelVersion, ValidationStatus
 from governance.services.model_versions import dataset_validation_finish, model_version_validation_finish
+from robustness import task_names
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def _model_version_verdict(version: ModelVersion) -> tuple[bool, str]:
     return True, f"Loaded {version.architecture} ({parameters:,} parameters, input {loaded.image_size} px)."
 
 
-@shared_task(name="robustness.tasks.model_version_validate", acks_late=True)
+@shared_task(name=task_names.MODEL_VERSION_VALIDATE, acks_late=True)
 def model_version_validate(model_version_id: int) -> str:
     version = ModelVersion.objects.filter(pk=model_version_id, status=ValidationStatus.VALIDATING).first()
     if version is None:
@@ -63,7 +64,7 @@ def _dataset_verdict(dataset: Dataset) -> tuple[bool, str, list[str] | None, int
     return True, f"{len(loaded)} images in {len(names)} classes decoded.", names, len(loaded)
 
 
-@shared_task(name="robustness.tasks.dataset_validate", acks_late=True)
+@shared_task(name=task_names.DATASET_VALIDATE, acks_late=True)
 def dataset_validate(dataset_id: int) -> str:
     dataset = Dataset.objects.filter(pk=dataset_id, status=ValidationStatus.VALIDATING).first()
     if dataset is None or not dataset.file:
@@ -85,7 +86,7 @@ def dataset_validate(dataset_id: int) -> str:
 # errors are retried; the service has already turned bad input into a terminal failure.
 
 def _retry_transient(task: Any, body: Callable[[], str]) -> str:
-    from robustness.services.outcomes import TRANSIENT_ERRORS
+    from governance.jobs import TRANSIENT_ERRORS
 
     try:
         return body()
@@ -93,21 +94,21 @@ def _retry_transient(task: Any, body: Callable[[], str]) -> str:
         raise task.retry(exc=error, countdown=5) from error
 
 
-@shared_task(name="robustness.tasks.evaluation_run_execute", bind=True, acks_late=True, max_retries=5)
+@shared_task(name=task_names.EVALUATION_RUN_EXECUTE, bind=True, acks_late=True, max_retries=5)
 def evaluation_run_execute(self: Any, run_id: int) -> str:
     from robustness.services.evaluations import evaluation_run_execute as execute
 
     return _retry_transient(self, lambda: execute(run_id=run_id))
 
 
-@shared_task(name="robustness.tasks.evaluation_shard_execute", bind=True, acks_late=True, max_retries=5)
+@shared_task(name=task_names.EVALUATION_SHARD_EXECUTE, bind=True, acks_late=True, max_retries=5)
 def evaluation_shard_execute(self: Any, shard_id: int) -> str:
     from robustness.services.shards import evaluation_shard_execute as execute
 
     return _retry_transient(self, lambda: execute(shard_id=shard_id))
 
 
-@shared_task(name="robustness.tasks.evaluation_run_merge", bind=True, acks_late=True, max_retries=5)
+@shared_task(name=task_names.EVALUATION_RUN_MERGE, bind=True, acks_late=True, max_retries=5)
 def evaluation_run_merge(self: Any, shard_results: list[str] | None, run_id: int) -> str:
     """The chord's callback (the last shard to finish also merges: whichever comes first wins)."""
     from robustness.services.shards import evaluation_shards_merge
@@ -115,21 +116,21 @@ def evaluation_run_merge(self: Any, shard_results: list[str] | None, run_id: int
     return _retry_transient(self, lambda: evaluation_shards_merge(run_id=run_id))
 
 
-@shared_task(name="robustness.tasks.anchor_analysis_execute", bind=True, acks_late=True, max_retries=5)
+@shared_task(name=task_names.ANCHOR_ANALYSIS_EXECUTE, bind=True, acks_late=True, max_retries=5)
 def anchor_analysis_execute(self: Any, analysis_id: int) -> str:
     from robustness.services.anchor_analyses import anchor_analysis_execute as execute
 
     return _retry_transient(self, lambda: execute(analysis_id=analysis_id))
 
 
-@shared_task(name="robustness.tasks.retraining_run_execute", bind=True, acks_late=True, max_retries=5)
+@shared_task(name=task_names.RETRAINING_RUN_EXECUTE, bind=True, acks_late=True, max_retries=5)
 def retraining_run_execute(self: Any, run_id: int) -> str:
     from robustness.services.retraining import retraining_run_execute as execute
 
     return _retry_transient(self, lambda: execute(run_id=run_id))
 
 
-@shared_task(name="robustness.tasks.runs_reap_expired_leases", acks_late=True)
+@shared_task(name=task_names.RUNS_REAP_EXPIRED_LEASES, acks_late=True)
 def runs_reap_expired_leases() -> int:
     """Beat: re-enqueue runs whose worker died (the server-less broker never redelivers)."""
     from robustness.services.maintenance import runs_reap_expired_leases as reap
@@ -137,7 +138,7 @@ def runs_reap_expired_leases() -> int:
     return reap()
 
 
-@shared_task(name="robustness.tasks.evaluations_schedule_periodic", acks_late=True)
+@shared_task(name=task_names.EVALUATIONS_SCHEDULE_PERIODIC, acks_late=True)
 def evaluations_schedule_periodic() -> int:
     """Beat: re-evaluate each AI system whose review frequency has come round."""
     from robustness.services.maintenance import evaluations_schedule_periodic as schedule
@@ -145,7 +146,7 @@ def evaluations_schedule_periodic() -> int:
     return schedule()
 
 
-@shared_task(name="robustness.tasks.demo_prepare", bind=True, acks_late=True, max_retries=3)
+@shared_task(name=task_names.DEMO_PREPARE, bind=True, acks_late=True, max_retries=3)
 def demo_prepare(self: Any, organisation_id: int) -> str:
     """Build (or reuse) the demo model on this worker, register it, request the demo runs."""
     from robustness.services.demo import demo_prepare as prepare

@@ -72,7 +72,7 @@ def test_every_dotted_name_resolves(name):
 def test_the_map_names_the_seam_functions_of_a_run():
     names = set(_dotted_names())
     assert len(names) >= 30
-    assert {"robustness.services.run_requests.evaluation_run_request", "robustness.services.leases.run_claim",
+    assert {"robustness.services.run_requests.evaluation_run_request", "governance.jobs.job_claim",
             "governance.thresholds.thresholds_judge", "governance.authz.access_of"} <= names
 
 

@@ -20,11 +20,11 @@ from assessments.models.evidence import (
     EvidenceVersion,
 )
 from assessments.models.findings import Finding, FindingSeverity, FindingStatus
-from assessments.models.reports import Report, ReportAttestation, ReportStatus
+from assessments.models.reports import Report, ReportAttestation
 
 __all__ = [
     "GUIDANCE_RESULT_LABELS", "Action", "ActionStatus", "Assessment", "AssessmentStatus", "CoverageCount", "Engagement",
     "EngagementStatus", "Evidence", "EvidenceAnnotation", "EvidenceKind", "EvidenceSource", "EvidenceStatus",
     "EvidenceVersion", "Finding", "FindingSeverity", "FindingStatus", "Phase", "Report", "ReportAttestation",
-    "ReportStatus", "RequirementResult", "ResultStatus", "result_choices", "result_label",
+    "RequirementResult", "ResultStatus", "result_choices", "result_label",
 ]

@@ -1,4 +1,5 @@
-"""PDF audit reports: a user-visible job row, then an immutable hashed file."""
+"""PDF audit reports: a user-visible job row (the kernel's `governance.models.jobs.LeasedJob`), then an
+immutable hashed file."""
 
 from __future__ import annotations
 
@@ -7,31 +8,22 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from governance.models.jobs import LeasedJob
 from governance.models.tenancy import TenantModel
 
-
-class ReportStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+# A render is one WeasyPrint call with no step to heartbeat in between: the lease covers all of it.
+REPORT_LEASE_SECONDS = 15 * 60
 
 
 def report_upload_to(instance: Report, filename: str) -> str:
     return f"reports/{instance.organisation_id}/{instance.uid}/{filename}"
 
 
-class Report(TenantModel):
+class Report(TenantModel, LeasedJob):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     assessment = models.ForeignKey("assessments.Assessment", on_delete=models.PROTECT, related_name="reports")
     version = models.PositiveIntegerField()
     is_draft = models.BooleanField(default=True, help_text="Rendered from an unlocked assessment: watermarked.")
-    status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.PENDING)
-    progress = models.PositiveSmallIntegerField(default=0)
-    message = models.CharField(max_length=300, blank=True)
-    error = models.TextField(blank=True)
-    attempt = models.PositiveSmallIntegerField(default=0)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
     file = models.FileField(upload_to=report_upload_to, max_length=500, blank=True)
     sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     size = models.PositiveBigIntegerField(default=0)
@@ -43,12 +35,19 @@ class Report(TenantModel):
     requested_at = models.DateTimeField(auto_now_add=True)
     generated_at = models.DateTimeField(null=True, blank=True)
 
+    job_noun = "report"
+    requested_field = "requested_at"
+
     class Meta:
         ordering = ["-requested_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["assessment", "version"], name="one_report_version")]
 
     def __str__(self) -> str:
         return f"{self.report_id}"
+
+    @classmethod
+    def lease_seconds(cls) -> int:
+        return REPORT_LEASE_SECONDS
 
     @property
     def report_id(self) -> str:

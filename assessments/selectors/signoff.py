@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 
-from assessments.models import Assessment, Report, ReportAttestation, ReportStatus, RequirementResult, ResultStatus
+from assessments.models import Assessment, Report, ReportAttestation, RequirementResult, ResultStatus
 from governance.models import AuditEvent
+from governance.models.jobs import JobStatus
 
 CLAIMS_OF_COMPLIANCE = (ResultStatus.COMPLIANT, ResultStatus.PARTIALLY_COMPLIANT)
 
@@ -93,7 +94,7 @@ def attestations_of_assessment(assessment: Assessment, *, before: object = None)
 
 def attestation_refusal(report: Report, user: User | None) -> str | None:
     """Why `report` cannot be attested by `user` now (status reasons only; the hash is checked by the service)."""
-    if report.status != ReportStatus.DONE or not report.file:
+    if report.status != JobStatus.SUCCEEDED or not report.file:
         return f"{report.report_id} is not generated yet ({report.get_status_display().lower()}): nothing to attest."
     if report.is_draft:
         return (f"{report.report_id} is a draft: only a Final report, rendered from a locked assessment, "

@@ -6,7 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import IO
 
-from assessments.models import EvidenceVersion, Report, ReportStatus
+from assessments.models import EvidenceVersion, Report
+from governance.models.jobs import JobStatus
 from governance.models.tenancy import Organisation
 
 
@@ -41,6 +42,6 @@ def hash_verify(*, organisation: Organisation, sha256: str, size: int = 0) -> Ve
     sha256 = sha256.strip().lower()
     versions = list(EvidenceVersion.objects.filter(organisation=organisation, sha256=sha256)
                     .exclude(file="").select_related("evidence", "uploaded_by"))
-    reports = list(Report.objects.filter(organisation=organisation, sha256=sha256, status=ReportStatus.DONE)
+    reports = list(Report.objects.filter(organisation=organisation, sha256=sha256, status=JobStatus.SUCCEEDED)
                    .select_related("assessment").prefetch_related("attestations__attested_by"))
     return Verification(sha256=sha256, size=size, evidence_versions=versions, reports=reports)

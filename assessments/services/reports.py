@@ -1,30 +1,43 @@
-"""Report jobs: request (a row + a task on commit), then generate (claim with a lease, render, hash, store)."""
+"""Report jobs on the job kernel (`governance.jobs`): request (a row + a task by name on commit), then
+generate (claim with a lease, heartbeat, render, hash, store); the reaper re-sends a report whose
+worker died, and every ending follows the kernel's failure policy."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import time
-from datetime import timedelta
 
 from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.utils import timezone
 
-from assessments.models import Assessment, Report, ReportAttestation, ReportStatus
+from assessments.models import Assessment, Report, ReportAttestation
 from assessments.selectors.signoff import attestation_refusal
 from assessments.services.common import Actor, ConflictError, NotPermittedError, ServiceError, user_or_none
+from assessments.task_names import QUEUE, REPORT_GENERATE
 from governance.audit import audit_event_record, audit_snapshot
+from governance.jobs import (
+    Claim,
+    Heartbeat,
+    LeaseLost,
+    job_claim,
+    job_enqueue,
+    job_guarded,
+    jobs_resend,
+    lease_expired,
+    never_started,
+)
 from governance.models.audit import AuditAction
+from governance.models.jobs import JobStatus
 from governance.models.tenancy import Membership
 from governance.permissions import Permission, role_allows
 
 logger = logging.getLogger(__name__)
-LEASE = timedelta(minutes=15)
 
 
 @transaction.atomic
-def report_request(*, assessment: Assessment, actor: Actor, enqueue: bool = True) -> Report:
+def report_request(*, assessment: Assessment, actor: Actor) -> Report:
     """A new version of the assessment's report; the `default` queue renders it."""
     locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
     version = (locked.reports.aggregate(top=models.Max("version"))["top"] or 0) + 1
@@ -32,55 +45,60 @@ def report_request(*, assessment: Assessment, actor: Actor, enqueue: bool = True
                                    is_draft=not locked.is_locked, requested_by=user_or_none(actor))
     audit_event_record(organisation=locked.organisation, actor=actor, action=AuditAction.CREATE, instance=report,
                        changes=audit_snapshot(report))
-    if enqueue:
-        from assessments.tasks import report_generate_task
-
-        transaction.on_commit(lambda: report_generate_task.apply_async(args=[report.pk], queue="default"))
+    job_enqueue(REPORT_GENERATE, report.pk, QUEUE)
     return report
-
-
-def _claim(report_id: int) -> Report | None:
-    """Take the job: pending, or running with an expired lease (its worker died). 0 rows → someone else has it."""
-    now = timezone.now()
-    claimable = models.Q(status=ReportStatus.PENDING) | models.Q(status=ReportStatus.RUNNING, lease_expires_at__lt=now)
-    taken = Report.objects.filter(claimable, pk=report_id).update(
-        status=ReportStatus.RUNNING, lease_expires_at=now + LEASE, attempt=models.F("attempt") + 1,
-        message="Rendering", progress=10)
-    return Report.objects.select_related("assessment", "organisation").get(pk=report_id) if taken else None
 
 
 def report_generate(*, report_id: int) -> Report | None:
-    report = _claim(report_id)
-    if report is None:
+    """The task's body: claim the report (None when finished or another worker holds it), render, store.
+
+    A render failure is terminal for this version (the row says why); a transient database error
+    escapes to the task, which retries it after handing the lease back.
+    """
+    claim = job_claim(model=Report, pk=report_id)
+    if claim is None:
         return None
+    job_guarded(claim, lambda: _render(claim))
+    return Report.objects.get(pk=report_id)
+
+
+def _render(claim: Claim) -> str:
     from assessments.reporting.pdf import report_pdf_render
 
+    heartbeat = Heartbeat(claim)
+    heartbeat.beat(progress=0.1, message="Rendering", eta=None, force=True)
+    report = Report.objects.select_related("assessment", "organisation").get(pk=claim.pk)
     started = time.perf_counter()
-    try:
-        rendered = report_pdf_render(report=report)
-    except Exception as error:  # a render failure is terminal for this version: say why, keep the row
-        logger.exception("report %s failed", report.pk)
-        Report.objects.filter(pk=report.pk).update(status=ReportStatus.FAILED, error=repr(error)[:2000],
-                                                   message="Failed", lease_expires_at=None)
-        return Report.objects.get(pk=report.pk)
-    return _store(report, rendered.pdf, pages=rendered.pages, manifest=rendered.manifest,
-                  manifest_sha256=rendered.manifest_sha256, seconds=time.perf_counter() - started)
+    rendered = report_pdf_render(report=report)
+    heartbeat.beat(progress=0.9, message="Storing", eta=None, force=True)  # LeaseLost if another worker took it
+    _store(claim, rendered.pdf, pages=rendered.pages, manifest=rendered.manifest,
+           manifest_sha256=rendered.manifest_sha256, seconds=time.perf_counter() - started)
+    return JobStatus.SUCCEEDED
 
 
 @transaction.atomic
-def _store(report: Report, pdf: bytes, *, pages: int, manifest: list[dict[str, object]], manifest_sha256: str,
-           seconds: float) -> Report:
-    report = Report.objects.select_for_update().get(pk=report.pk)
+def _store(claim: Claim, pdf: bytes, *, pages: int, manifest: list[dict[str, object]], manifest_sha256: str,
+           seconds: float) -> None:
+    report = claim.mine().select_for_update().first()
+    if report is None:
+        raise LeaseLost(f"report {claim.pk} is no longer ours to store")
     report.sha256, report.size, report.pages = hashlib.sha256(pdf).hexdigest(), len(pdf), pages
     report.manifest, report.manifest_sha256, report.render_seconds = manifest, manifest_sha256, seconds
     report.file.save(f"{report.report_id}.pdf", ContentFile(pdf), save=False)
-    report.status, report.progress, report.message = ReportStatus.DONE, 100, "Ready"
-    report.generated_at, report.lease_expires_at = timezone.now(), None
+    report.status, report.progress, report.message = JobStatus.SUCCEEDED, 1.0, "Ready"
+    report.generated_at = report.finished_at = timezone.now()
+    report.lease_expires_at, report.eta_seconds = None, None
     report.save()
     audit_event_record(organisation=report.organisation, actor=None, action=AuditAction.UPDATE, instance=report,
-                       changes={"status": ReportStatus.DONE, "sha256": report.sha256, "size": report.size,
+                       changes={"status": JobStatus.SUCCEEDED, "sha256": report.sha256, "size": report.size,
                                 "manifest_sha256": manifest_sha256})
-    return report
+
+
+def reports_reap_expired_leases() -> int:
+    """Beat: re-send every report whose worker died (lease expired) or whose message was lost."""
+    now = timezone.now()
+    return jobs_resend(Report.objects.filter(lease_expired(now) | never_started(Report, now)),
+                       task_name=REPORT_GENERATE, queue=QUEUE)
 
 
 def _stored_sha256(report: Report) -> str:

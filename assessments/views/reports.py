@@ -8,12 +8,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from assessments.forms import ReportAttestationForm, VerifyForm
-from assessments.models import Assessment, Report, ReportStatus
+from assessments.models import Assessment, Report
 from assessments.selectors.signoff import attestation_refusal
 from assessments.selectors.verify import file_verify
 from assessments.services import report_attest, report_request
 from assessments.views.base import OrganisationView, run_service
 from assessments.viewsets.common import file_download
+from governance.models.jobs import JobStatus
 from governance.permissions import Permission
 
 
@@ -75,7 +76,7 @@ class ReportDownloadView(OrganisationView):
 
     def get(self, request: HttpRequest, pk: int) -> FileResponse:
         report = self.organisation_object(Report, pk=pk)
-        if report.status != ReportStatus.DONE or not report.file:
+        if report.status != JobStatus.SUCCEEDED or not report.file:
             raise Http404("The report is not ready.")
         return file_download(report.file, filename=f"{report.report_id}.pdf", content_type="application/pdf",
                              sha256=report.sha256)

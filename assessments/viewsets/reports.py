@@ -14,11 +14,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from assessments import serializers as s
-from assessments.models import Assessment, Report, ReportStatus
+from assessments.models import Assessment, Report
 from assessments.selectors.dashboard import dashboard_get
 from assessments.services import report_attest, report_request
 from assessments.viewsets.base import OrganisationViewSet, organisation_row
 from assessments.viewsets.common import file_download
+from governance.models.jobs import JobStatus
 from governance.permissions import Permission
 
 
@@ -53,7 +54,7 @@ class ReportViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveM
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> FileResponse:
         report = self.get_object()
-        if report.status != ReportStatus.DONE or not report.file:
+        if report.status != JobStatus.SUCCEEDED or not report.file:
             raise Http404("The report is not ready.")
         return file_download(report.file, filename=f"{report.report_id}.pdf", content_type="application/pdf",
                              sha256=report.sha256)

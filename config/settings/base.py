@@ -201,8 +201,7 @@ SPECTACULAR_SETTINGS = {
         "ActionStatusEnum": "assessments.models.engagements.ActionStatus",
         "AssessmentStatusEnum": "assessments.models.assessments.AssessmentStatus",
         "ResultStatusEnum": "assessments.models.assessments.ResultStatus",
-        "ReportStatusEnum": "assessments.models.reports.ReportStatus",
-        "RunStatusEnum": "robustness.models.runs.RunStatus",
+        "JobStatusEnum": "governance.models.jobs.JobStatus",
     },
 }
 

@@ -12,6 +12,7 @@ from governance.models.catalog import (
     TextStatus,
 )
 from governance.models.controls import Control, ControlStatus, ControlType
+from governance.models.jobs import JobStatus, LeasedJob
 from governance.models.registry import (
     AISystem,
     ClassificationResult,
@@ -32,6 +33,7 @@ __all__ = [
     "AISystem", "ApplicabilityDecision", "AssessmentScale", "AuditAction", "AuditEvent", "ClassificationResult",
     "Control",
     "ControlStatus", "ControlType", "Crosswalk", "Dataset", "EUAIActClassification", "Framework", "HumanOversight",
+    "JobStatus", "LeasedJob",
     "LifecycleStage", "LossTermKind", "Membership", "ModelVersion", "OperatorRole", "Organisation", "Relationship",
     "Requirement", "Risk", "RiskSource", "RiskStatus", "RiskTreatment", "Role", "TenantModel", "TextPolicy",
     "TextStatus", "TrainingObjectiveCard", "TrustworthinessCharacteristic", "ValidationStatus",

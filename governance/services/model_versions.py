@@ -8,11 +8,9 @@ ground floor may not import the robustness app. The worker reports back through
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
-from celery import current_app
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
@@ -20,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.audit import Actor, actor_user
+from governance.jobs import job_enqueue
 from governance.models.registry import (
     AISystem,
     Dataset,
@@ -30,6 +29,7 @@ from governance.models.registry import (
 )
 from governance.services._audit import record_create, record_delete, record_update, snapshot
 from governance.services._common import fields_apply, protected_rows_refused, same_organisation_check, validated
+from governance.task_names import DATASET_VALIDATE, MODEL_VERSION_VALIDATE
 from governance.uploads import (
     UploadError,
     checkpoint_check,
@@ -41,22 +41,13 @@ from governance.uploads import (
     prompt_templates_check,
 )
 
-logger = logging.getLogger(__name__)
-VALIDATE_MODEL_VERSION_TASK = "robustness.tasks.model_version_validate"
-VALIDATE_DATASET_TASK = "robustness.tasks.dataset_validate"
 MODEL_VERSION_FIELDS = ("version", "architecture", "model_config", "pretrained_tag", "class_names",
                         "prompt_templates", "parent")
 
 
 def validation_enqueue(task_name: str, row_id: int) -> None:
     """Send the validation to a `robustness` worker once the upload is committed."""
-    def send() -> None:
-        try:
-            current_app.send_task(task_name, args=[row_id], queue="robustness")
-        except Exception:  # the broker being down must not turn a saved upload into a 500
-            logger.exception("could not enqueue %s for %s", task_name, row_id)
-
-    transaction.on_commit(send)
+    job_enqueue(task_name, row_id, "robustness")
 
 
 def _upload_errors(function: Any, *args: Any, field: str) -> Any:
@@ -102,7 +93,7 @@ def model_version_create(*, ai_system: AISystem, actor: Actor, data: Mapping[str
     version.status, version.status_reason = ValidationStatus.VALIDATING, "Queued for loading on a worker."
     version.save()
     record_create(version, actor=actor)
-    validation_enqueue(VALIDATE_MODEL_VERSION_TASK, version.pk)
+    validation_enqueue(MODEL_VERSION_VALIDATE, version.pk)
     return version
 
 
@@ -212,7 +203,7 @@ def dataset_create(*, organisation: Any, actor: Actor, name: str, file: Uploaded
     dataset.file = file
     dataset.save()
     record_create(dataset, actor=actor)
-    validation_enqueue(VALIDATE_DATASET_TASK, dataset.pk)
+    validation_enqueue(DATASET_VALIDATE, dataset.pk)
     return dataset
 
 

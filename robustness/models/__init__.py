@@ -3,13 +3,13 @@ from robustness.models.runs import (
     AnchorAnalysis,
     EvaluationRun,
     EvaluationShard,
-    LeasedJob,
     RetrainingRun,
     RobustnessAlert,
     RobustnessRun,
+    RunJob,
     RunStatus,
     RunTrigger,
 )
 
-__all__ = ["AlertKind", "AnchorAnalysis", "EvaluationRun", "EvaluationShard", "LeasedJob", "RetrainingRun",
-           "RobustnessAlert", "RobustnessRun", "RunStatus", "RunTrigger"]
+__all__ = ["AlertKind", "AnchorAnalysis", "EvaluationRun", "EvaluationShard", "RetrainingRun", "RobustnessAlert",
+           "RobustnessRun", "RunJob", "RunStatus", "RunTrigger"]

@@ -1,7 +1,8 @@
 """Robustness runs as rows: evaluations (and their shards), anchor analyses, retraining runs.
 
-Every run is a user-visible job: status, progress, ETA, message, result,
-error, plus the lease that lets a second worker take over a run whose worker died.
+Every run is a user-visible job on the kernel's row (`governance.models.jobs.LeasedJob`): status,
+progress, ETA, message, result, error, plus the lease that lets a second worker take over a run
+whose worker died.
 """
 
 from __future__ import annotations
@@ -10,23 +11,11 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from governance.models.jobs import JobStatus, LeasedJob
 from governance.models.tenancy import TenantModel
 
-
-class RunStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
-    @classmethod
-    def finished(cls) -> frozenset[str]:
-        return frozenset({cls.SUCCEEDED, cls.FAILED, cls.CANCELLED})
-
-    @classmethod
-    def active(cls) -> frozenset[str]:
-        return frozenset({cls.PENDING, cls.RUNNING})
+# One status vocabulary for every job (the kernel's); the robustness app's name for it.
+RunStatus = JobStatus
 
 
 class RunTrigger(models.TextChoices):
@@ -42,34 +31,25 @@ def run_folder(kind_slug: str, run_id: int) -> str:
     return f"robustness/{kind_slug}/{run_id}"
 
 
-class LeasedJob(models.Model):
-    """What every leased job row has: state, progress, lease, provenance."""
+class RunJob(LeasedJob):
+    """A leased job of this lab (a run or a shard): the kernel's row plus resume state."""
 
-    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING, db_index=True)
-    progress = models.FloatField(default=0.0, help_text="0..1")
-    eta_seconds = models.FloatField(null=True, blank=True)
-    message = models.CharField(max_length=300, blank=True)
-    error = models.TextField(blank=True)
-    # The lease: a worker owns a running row until lease_expires_at; heartbeats push it on.
-    lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    attempt = models.PositiveIntegerField(default=0)
-    worker = models.CharField(max_length=200, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
     # Resume state: evaluation partial counts (JSON) or the retraining checkpoint folder.
     checkpoint = models.JSONField(default=dict, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    job_noun = "run"
 
     class Meta:
         abstract = True
 
-    @property
-    def is_finished(self) -> bool:
-        return self.status in RunStatus.finished()
+    @classmethod
+    def lease_seconds(cls) -> int:
+        """How long a claim lasts without a heartbeat (short in kill-and-resume tests)."""
+        return int(settings.ROBUSTNESS_LEASE_SECONDS)
 
 
-class RobustnessRun(TenantModel, LeasedJob):
+class RobustnessRun(TenantModel, RunJob):
     """A run a person (or the platform) asked for, with its frozen configuration."""
 
     ai_system = models.ForeignKey("governance.AISystem", on_delete=models.CASCADE, related_name="+")
@@ -120,7 +100,7 @@ class EvaluationRun(RobustnessRun):
         verbose_name = "evaluation run"
 
 
-class EvaluationShard(LeasedJob):
+class EvaluationShard(RunJob):
     """One slice of a sharded evaluation (attack × ε keys, batch range) with its own lease."""
 
     run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="shards")
@@ -140,6 +120,12 @@ class EvaluationShard(LeasedJob):
     @property
     def organisation_id(self) -> int:
         return self.run.organisation_id
+
+    @classmethod
+    def cancel_requested_for(cls, pk: int) -> bool:
+        """A shard stops when its run's cancel was requested."""
+        run_id = cls.objects.filter(pk=pk).values_list("run_id", flat=True).first()
+        return EvaluationRun.cancel_requested_for(run_id) if run_id is not None else False
 
 
 class AnchorAnalysis(RobustnessRun):

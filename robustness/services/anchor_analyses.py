@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from governance.jobs import Claim, Heartbeat, job_claim, job_succeeded
 from robustness.engine.anchors import AnchorDiagnostics, expand_anchors
 from robustness.engine.classifier import DEFAULT_TEMPLATES, build_text_anchors
 from robustness.engine.errors import DatasetError
@@ -14,12 +15,11 @@ from robustness.engine.evaluate import resolve_device
 from robustness.engine.records import library_versions
 from robustness.models import AnchorAnalysis
 from robustness.services import loading
-from robustness.services.leases import Claim, Heartbeat, run_claim
-from robustness.services.outcomes import run_cancelled, run_guarded, run_succeeded
+from robustness.services.outcomes import run_cancelled, run_guarded
 
 
 def anchor_analysis_execute(*, analysis_id: int) -> str:
-    claim = run_claim(model=AnchorAnalysis, pk=analysis_id)
+    claim = job_claim(model=AnchorAnalysis, pk=analysis_id)
     if claim is None:
         return "not claimed"
     return run_guarded(claim, lambda: _execute(claim))
@@ -57,6 +57,6 @@ def _execute(claim: Claim) -> str:
     provenance = {"versions": library_versions(), "device": str(device), "model_sha256": model_sha,
                   "templates": list(templates), "duration_seconds": round(time.monotonic() - started, 3)}
     with transaction.atomic():
-        run_succeeded(claim, message=f"Expansion factor k = {report.factor:.3f}.", result=result,
+        job_succeeded(claim, message=f"Expansion factor k = {report.factor:.3f}.", result=result,
                       provenance=provenance)
     return "succeeded"

@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from governance.jobs import Claim, Heartbeat, job_claim
 from robustness.engine.attacks import preset
 from robustness.engine.evaluate import evaluate_partial, number_of_batches, record_from_partial, resolve_device
 from robustness.engine.metrics import EvaluationPartial
@@ -21,7 +22,6 @@ from robustness.engine.progress import EvaluationCancelled
 from robustness.engine.records import library_versions
 from robustness.models import EvaluationRun
 from robustness.services import loading
-from robustness.services.leases import Claim, Heartbeat, run_claim
 from robustness.services.outcomes import run_cancelled, run_guarded
 from robustness.services.publishing import evaluation_publish
 
@@ -54,7 +54,7 @@ def evaluation_run_execute(*, run_id: int) -> str:
     """The task's body. Returns a word for the task result (the row holds the real outcome)."""
     if EvaluationRun.objects.filter(pk=run_id, shard_count__gt=1).exists():
         return "sharded: its shards and the merge run it"  # a stray message must not run it whole
-    claim = run_claim(model=EvaluationRun, pk=run_id)
+    claim = job_claim(model=EvaluationRun, pk=run_id)
     if claim is None:
         return "not claimed"
     return run_guarded(claim, lambda: _execute(claim))

@@ -8,49 +8,33 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from governance.jobs import PENDING_RESEND_AFTER, job_send, jobs_resend, lease_expired, never_started
 from governance.models.registry import AISystem
 from robustness.models import AnchorAnalysis, EvaluationRun, EvaluationShard, RetrainingRun, RunStatus, RunTrigger
-from robustness.services.run_requests import MERGE_TASK, QUEUE, TASKS, _send, evaluation_run_request
+from robustness.services.run_requests import TASKS, evaluation_run_request
+from robustness.task_names import EVALUATION_RUN_MERGE, QUEUE
 
 logger = logging.getLogger(__name__)
-# A pending run whose message never reached a worker (broker down at request time) is re-sent
-# after this long; a duplicate delivery is harmless, the claim lets only one through.
-PENDING_RESEND_AFTER = timedelta(minutes=10)
-
-
-def _expired(now: datetime) -> Q:
-    return Q(status=RunStatus.RUNNING, lease_expires_at__lt=now)
-
-
-def _stale_pending(now: datetime) -> Q:
-    return Q(status=RunStatus.PENDING, created_at__lt=now - PENDING_RESEND_AFTER, heartbeat_at__isnull=True)
 
 
 def runs_reap_expired_leases() -> int:
     """Re-enqueue every run (or shard) whose lease expired; the next claim resumes it from its checkpoint."""
     now, sent = timezone.now(), 0
     for model in (EvaluationRun, AnchorAnalysis, RetrainingRun):
-        rows = model.objects.filter(_expired(now) | _stale_pending(now))
+        rows = model.objects.filter(lease_expired(now) | never_started(model, now))
         if model is EvaluationRun:
             rows = rows.filter(shard_count=1)
-        for pk in rows.values_list("pk", flat=True):
-            logger.warning("%s %s: lease expired or never started; re-enqueued", model.__name__, pk)
-            _send(TASKS[model], pk)
-            sent += 1
+        sent += jobs_resend(rows, task_name=TASKS[model], queue=QUEUE)
     # A shard never started: its worker's broker lost it, or the chord itself was never sent.
-    never_started = Q(status=RunStatus.PENDING, heartbeat_at__isnull=True, run__status__in=RunStatus.active(),
-                      run__created_at__lt=now - PENDING_RESEND_AFTER)
-    for pk in EvaluationShard.objects.filter(_expired(now) | never_started).values_list("pk", flat=True):
-        _send(TASKS[EvaluationShard], pk)
-        sent += 1
+    shard_never_started = Q(status=RunStatus.PENDING, heartbeat_at__isnull=True, run__status__in=RunStatus.active(),
+                            run__created_at__lt=now - PENDING_RESEND_AFTER)
+    sent += jobs_resend(EvaluationShard.objects.filter(lease_expired(now) | shard_never_started),
+                        task_name=TASKS[EvaluationShard], queue=QUEUE)
     # A sharded run whose merger died, or whose shards all finished without a merge.
     for run in EvaluationRun.objects.filter(shard_count__gt=1, status__in=RunStatus.active()).filter(
             Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True)):
         if not run.shards.exclude(status=RunStatus.SUCCEEDED).exists():
-            from celery import current_app
-
-            current_app.send_task(MERGE_TASK, args=[None, run.pk], queue=QUEUE)
-            sent += 1
+            sent += job_send(EVALUATION_RUN_MERGE, None, run.pk, queue=QUEUE)
     return sent
 
 

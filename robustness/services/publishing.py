@@ -18,13 +18,13 @@ from django.db import transaction
 from assessments.models.evidence import Evidence, EvidenceKind, EvidenceSource, EvidenceVersion
 from assessments.services.evidence import evidence_create, evidence_version_add
 from assessments.services.findings import finding_create
+from governance.jobs import Claim, job_succeeded
 from governance.models.catalog import Crosswalk, Requirement
 from robustness.engine.records import RobustnessRecord
 from robustness.models import AlertKind, EvaluationRun, RobustnessAlert, RunStatus
 from robustness.services import artifacts
 from robustness.services.comparisons import regressions_find, threshold_failures
-from robustness.services.leases import Claim
-from robustness.services.outcomes import remove_tree, run_succeeded
+from robustness.services.outcomes import remove_tree
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def evaluation_finish(*, claim: Claim, run: EvaluationRun, record: dict[str, Any
     try:
         result = {"record": record, "summary": summary, "examples": examples,
                   "evidence_sha256": version.sha256, "evidence_version_id": version.pk}
-        run_succeeded(claim, message="Finished.", result=result, provenance=provenance, artifacts=files,
+        job_succeeded(claim, message="Finished.", result=result, provenance=provenance, artifacts=files,
                       evidence_version=version, checkpoint={})
         run.result = result
         _threshold_finding(run, record, requirements)

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.files import File
 from django.db import transaction
 
+from governance.jobs import Claim, Heartbeat, job_claim, job_succeeded
 from governance.models.registry import Dataset, ModelVersion
 from governance.services.model_versions import model_version_create, training_card_save
 from robustness.engine.evaluate import resolve_device
@@ -23,8 +24,7 @@ from robustness.engine.finetune import RetrainConfig, retrain
 from robustness.engine.progress import RetrainingCancelled
 from robustness.models import EvaluationRun, RetrainingRun, RunStatus, RunTrigger
 from robustness.services import artifacts, loading
-from robustness.services.leases import Claim, Heartbeat, run_claim
-from robustness.services.outcomes import remove_tree, run_cancelled, run_guarded, run_succeeded
+from robustness.services.outcomes import remove_tree, run_cancelled, run_guarded
 from robustness.services.run_requests import evaluation_run_request
 
 ENGINE_FIELDS = ("method", "lr", "steps", "warmup_steps", "batch_size", "eps", "attack_steps", "seed",
@@ -43,7 +43,7 @@ def work_directory(run_id: int) -> Path:
 
 
 def retraining_run_execute(*, run_id: int) -> str:
-    claim = run_claim(model=RetrainingRun, pk=run_id)
+    claim = job_claim(model=RetrainingRun, pk=run_id)
     if claim is None:
         return "not claimed"
     return run_guarded(claim, lambda: _execute(claim), cleanup=lambda: remove_tree(work_directory(run_id)))
@@ -110,7 +110,7 @@ def _finish(claim: Claim, run: RetrainingRun, checkpoint: Path, card: dict[str, 
                                      f"ε = {run.config['eps']:.5f}; measured by the automatic re-evaluation."})
     result = {"card": card, "losses": losses[-200:], "output_model_version_id": version.pk,
               "output_version": version.version}
-    run_succeeded(claim, message=f"Finished: new model version {version.version}.", result=result,
+    job_succeeded(claim, message=f"Finished: new model version {version.version}.", result=result,
                   provenance=provenance, output_model_version=version, checkpoint={})
     evaluation = run.config.get("evaluation") or {}
     dataset = Dataset.objects.filter(pk=evaluation.get("dataset_id"), organisation_id=run.organisation_id).first()

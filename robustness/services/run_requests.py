@@ -13,12 +13,13 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from celery import chord, current_app, group, signature
+from celery import chord, group, signature
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
 from governance.audit import Actor
+from governance.jobs import job_enqueue
 from governance.models.registry import AISystem, Dataset, ModelVersion, ValidationStatus
 from governance.services._audit import record_create, record_update, snapshot
 from robustness.engine.attacks import PRESETS
@@ -32,24 +33,23 @@ from robustness.models import (
     RunTrigger,
 )
 from robustness.services.loading import BUILTIN_DATASETS
+from robustness.task_names import (
+    ANCHOR_ANALYSIS_EXECUTE,
+    EVALUATION_RUN_EXECUTE,
+    EVALUATION_RUN_MERGE,
+    EVALUATION_SHARD_EXECUTE,
+    QUEUE,
+    RETRAINING_RUN_EXECUTE,
+)
 
 logger = logging.getLogger(__name__)
-QUEUE = "robustness"
 TASKS: dict[type[models.Model], str] = {
-    EvaluationRun: "robustness.tasks.evaluation_run_execute",
-    AnchorAnalysis: "robustness.tasks.anchor_analysis_execute",
-    RetrainingRun: "robustness.tasks.retraining_run_execute",
-    EvaluationShard: "robustness.tasks.evaluation_shard_execute",
+    EvaluationRun: EVALUATION_RUN_EXECUTE,
+    AnchorAnalysis: ANCHOR_ANALYSIS_EXECUTE,
+    RetrainingRun: RETRAINING_RUN_EXECUTE,
+    EvaluationShard: EVALUATION_SHARD_EXECUTE,
 }
-MERGE_TASK = "robustness.tasks.evaluation_run_merge"
 MAX_EXAMPLES = 100_000
-
-
-def _send(task_name: str, pk: int) -> None:
-    try:
-        current_app.send_task(task_name, args=[pk], queue=QUEUE)
-    except Exception:  # a broker outage must not turn a saved request into a 500; the reaper re-sends
-        logger.exception("could not enqueue %s for %s", task_name, pk)
 
 
 def run_enqueue(run: models.Model) -> None:
@@ -57,15 +57,14 @@ def run_enqueue(run: models.Model) -> None:
     if isinstance(run, EvaluationRun) and run.shard_count > 1:
         transaction.on_commit(lambda: _send_chord(run.pk))
     else:
-        task_name, pk = TASKS[type(run)], run.pk
-        transaction.on_commit(lambda: _send(task_name, pk))
+        job_enqueue(TASKS[type(run)], run.pk, QUEUE)
 
 
 def _send_chord(run_id: int) -> None:
     shard_ids = list(EvaluationShard.objects.filter(run_id=run_id).order_by("index").values_list("pk", flat=True))
     header = group(signature(TASKS[EvaluationShard], args=[pk], queue=QUEUE) for pk in shard_ids)
     try:
-        chord(header)(signature(MERGE_TASK, args=[run_id], queue=QUEUE))
+        chord(header)(signature(EVALUATION_RUN_MERGE, args=[run_id], queue=QUEUE))
     except Exception:
         logger.exception("could not enqueue the shards of evaluation %s", run_id)
 

@@ -14,19 +14,19 @@ from collections import defaultdict
 from django.db import transaction
 from django.db.models import Avg
 
+from governance.jobs import Claim, Heartbeat, job_claim, job_succeeded
 from robustness.engine.attacks import preset
 from robustness.engine.evaluate import record_from_partial
 from robustness.engine.metrics import AttackCounts, EvaluationPartial, merge_all
 from robustness.engine.progress import EvaluationCancelled
 from robustness.models import EvaluationRun, EvaluationShard, RunStatus
 from robustness.services.evaluations import evaluation_batches, evaluation_prepare, provenance_for
-from robustness.services.leases import Claim, Heartbeat, run_claim
-from robustness.services.outcomes import run_cancelled, run_guarded, run_succeeded
+from robustness.services.outcomes import run_cancelled, run_guarded
 from robustness.services.publishing import evaluation_publish
 
 
 def evaluation_shard_execute(*, shard_id: int) -> str:
-    claim = run_claim(model=EvaluationShard, pk=shard_id)
+    claim = job_claim(model=EvaluationShard, pk=shard_id)
     if claim is None:
         return "not claimed"
     outcome = run_guarded(claim, lambda: _execute(claim))
@@ -52,7 +52,7 @@ def _execute(claim: Claim) -> str:
     except EvaluationCancelled as cancelled:
         return run_cancelled(claim, message=str(cancelled).capitalize() + ".")
     with transaction.atomic():
-        run_succeeded(claim, message=f"Finished in {time.monotonic() - started:.1f} s.",
+        job_succeeded(claim, message=f"Finished in {time.monotonic() - started:.1f} s.",
                       partial=partial.to_dict(), checkpoint={})
     _run_progress(run.pk)
     return "succeeded"
@@ -106,7 +106,7 @@ def evaluation_shards_merge(*, run_id: int) -> str:
     # (two mergers: both may reset it to pending, only one claim wins).
     EvaluationRun.objects.filter(pk=run_id, status=RunStatus.RUNNING, lease_expires_at__isnull=True).update(
         status=RunStatus.PENDING)
-    claim = run_claim(model=EvaluationRun, pk=run_id)
+    claim = job_claim(model=EvaluationRun, pk=run_id)
     if claim is None:
         return "merged elsewhere"
     return run_guarded(claim, lambda: _merge(claim, run, shards))

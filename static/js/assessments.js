@@ -7,7 +7,7 @@
     fetch(url, {credentials: "same-origin"})
       .then((response) => response.json())
       .then((data) => {
-        if (data.status === "done" || data.status === "failed") {
+        if (["succeeded", "failed", "cancelled"].includes(data.status)) {
           clearInterval(timer);
           window.location.reload();
         }

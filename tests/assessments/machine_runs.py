@@ -11,9 +11,9 @@ import copy
 from typing import Any
 
 from assessments.models import Evidence, EvidenceVersion
+from governance.jobs import job_claim
 from governance.models import AISystem, ModelVersion
 from robustness.models import EvaluationRun
-from robustness.services.leases import run_claim
 from robustness.services.publishing import evaluation_finish
 from tests.assessments.factories import ENGINE_RECORD
 
@@ -22,7 +22,7 @@ def run_published(system: AISystem, model_version: ModelVersion, record: dict[st
                   provenance: dict[str, Any] | None = None) -> tuple[EvaluationRun, Evidence, EvidenceVersion]:
     run = EvaluationRun.objects.create(organisation=system.organisation, ai_system=system,
                                        model_version=model_version, config={"attacks": ["screen-pgd10"]})
-    claim = run_claim(model=EvaluationRun, pk=run.pk)
+    claim = job_claim(model=EvaluationRun, pk=run.pk)
     assert claim is not None
     evaluation_finish(claim=claim, run=run, record=copy.deepcopy(record or ENGINE_RECORD), provenance=provenance or {},
                       examples=[], files=[])

@@ -84,7 +84,7 @@ def test_api_result_update_marks_inferred_results_with_their_mapping(acme, nist,
 def test_verify_page_matches_evidence_and_report_and_mismatch(acme, nist, system, oscar, client_as):
     _, version = evidence_with_version(acme, oscar, content=b"signed policy")
     assessment = assessment_create(organisation=acme, framework=nist, ai_system=system, actor=oscar)
-    report = report_generate(report_id=report_request(assessment=assessment, actor=oscar, enqueue=False).pk)
+    report = report_generate(report_id=report_request(assessment=assessment, actor=oscar).pk)
     client = client_as("auditor")
     url = reverse("assessments:verify")
     match = client.post(url, {"file": SimpleUploadedFile("p.txt", b"signed policy")})
@@ -213,7 +213,7 @@ def test_bad_filters_are_400_not_500(client_as):
 
 def test_report_page_has_no_inline_script_and_polls_while_running(acme, nist, system, oscar, client_as):
     assessment = assessment_create(organisation=acme, framework=nist, ai_system=system, actor=oscar)
-    report = report_request(assessment=assessment, actor=oscar, enqueue=False)
+    report = report_request(assessment=assessment, actor=oscar)
     content = client_as("auditor").get(reverse("assessments:report-detail", args=[report.pk])).content.decode()
     assert "<script>" not in content and "js/assessments.js" in content and "data-poll=\"/reports/" in content
     status = client_as("auditor").get(reverse("assessments:report-detail", args=[report.pk]), {"format": "json"})

@@ -14,7 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from assessments.models import Finding, Report, ReportAttestation, ReportStatus
+from assessments.models import Finding, Report, ReportAttestation
 from assessments.services import (
     ServiceError,
     assessment_create,
@@ -28,6 +28,7 @@ from assessments.services import (
 from assessments.services.common import ConflictError, NotPermittedError
 from assessments.services.inference import inferred_from_text
 from governance.models import AISystem, AuditEvent
+from governance.models.jobs import JobStatus
 from tests.assessments.factories import evidence_with_version, four_eyes_lock, robustness_evidence
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
@@ -45,8 +46,8 @@ def _flat(text: str) -> str:
 
 
 def _generated(assessment, actor) -> Report:
-    report = report_generate(report_id=report_request(assessment=assessment, actor=actor, enqueue=False).pk)
-    assert report.status == ReportStatus.DONE, report.error
+    report = report_generate(report_id=report_request(assessment=assessment, actor=actor).pk)
+    assert report.status == JobStatus.SUCCEEDED, report.error
     return report
 
 
@@ -126,10 +127,10 @@ def test_sign_off_prints_who_prepared_approved_and_locked_instead_of_blank_lines
 
 def test_a_final_report_never_renders_without_a_locked_snapshot(acme, nist, system, oscar):
     assessment = assessment_create(organisation=acme, framework=nist, ai_system=system, actor=oscar)
-    report = report_request(assessment=assessment, actor=oscar, enqueue=False)
+    report = report_request(assessment=assessment, actor=oscar)
     Report.objects.filter(pk=report.pk).update(is_draft=False)  # a row claiming Final for an open assessment
     failed = report_generate(report_id=report.pk)
-    assert failed.status == ReportStatus.FAILED and not failed.file
+    assert failed.status == JobStatus.FAILED and not failed.file
     assert "has no locked snapshot" in failed.error
 
 
@@ -189,7 +190,7 @@ def test_attestation_refusals_say_why_and_store_nothing(case, error, message, lo
         report = _generated(draft, oscar)
         sha256 = report.sha256
     elif case == "pending":
-        report = report_request(assessment=locked, actor=oscar, enqueue=False)
+        report = report_request(assessment=locked, actor=oscar)
     count, before = ReportAttestation.objects.count(), _events(acme)
     with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
         report_attest(report=report, actor=actor, report_sha256=sha256)

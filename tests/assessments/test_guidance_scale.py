@@ -15,11 +15,12 @@ import pytest
 from django.urls import reverse
 
 from assessments.forms import ResultForm
-from assessments.models import Report, ReportStatus, result_choices, result_label
+from assessments.models import Report, result_choices, result_label
 from assessments.reporting.context import _verdict
 from assessments.services import assessment_create, report_generate, report_request, requirement_result_update
 from assessments.services.inference import inferred_from_text
 from governance.models import AssessmentScale, Crosswalk, Relationship
+from governance.models.jobs import JobStatus
 from tests.assessments.factories import four_eyes_lock, framework_make
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
@@ -60,8 +61,8 @@ def _pdf_text(report: Report) -> str:
 
 
 def _generated(assessment, actor) -> Report:
-    report = report_generate(report_id=report_request(assessment=assessment, actor=actor, enqueue=False).pk)
-    assert report.status == ReportStatus.DONE, report.error
+    report = report_generate(report_id=report_request(assessment=assessment, actor=actor).pk)
+    assert report.status == JobStatus.SUCCEEDED, report.error
     return report
 
 

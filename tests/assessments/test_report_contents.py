@@ -12,10 +12,11 @@ import subprocess
 
 import pytest
 
-from assessments.models import Report, ReportStatus
+from assessments.models import Report
 from assessments.selectors.threat_models import threat_model_words
 from assessments.services import assessment_create, report_generate, report_request, requirement_result_update
 from governance.models import ApplicabilityDecision, Control, Requirement
+from governance.models.jobs import JobStatus
 from governance.services import training_card_save
 from tests.assessments.factories import ENGINE_RECORD, evidence_with_version, four_eyes_lock
 from tests.assessments.machine_runs import run_published
@@ -65,8 +66,8 @@ def _flat(report: Report) -> str:
 
 
 def _generated(assessment, actor) -> Report:
-    report = report_generate(report_id=report_request(assessment=assessment, actor=actor, enqueue=False).pk)
-    assert report.status == ReportStatus.DONE, report.error
+    report = report_generate(report_id=report_request(assessment=assessment, actor=actor).pk)
+    assert report.status == JobStatus.SUCCEEDED, report.error
     return report
 
 

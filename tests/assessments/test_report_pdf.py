@@ -11,7 +11,6 @@ import pytest
 from django.conf import settings
 from PIL import Image, ImageStat
 
-from assessments.models import ReportStatus
 from assessments.reporting.pdf import OwnFilesFetcher
 from assessments.services import (
     assessment_approve,
@@ -23,6 +22,7 @@ from assessments.services import (
     report_request,
     requirement_result_update,
 )
+from governance.models.jobs import JobStatus
 from tests.assessments.factories import evidence_with_version, robustness_evidence
 
 OUTPUT = Path(getattr(settings, "TEST_OUTPUT_DIR", settings.VAR_DIR / "test-output"))
@@ -61,9 +61,9 @@ def audited(acme, nist, system, model_version, oscar, alice):
 
 def test_draft_report_has_every_hash_watermark_and_non_blank_pages(audited, oscar):
     assessment, versions = audited
-    report = report_request(assessment=assessment, actor=oscar, enqueue=False)
+    report = report_request(assessment=assessment, actor=oscar)
     report = report_generate(report_id=report.pk)
-    assert report.status == ReportStatus.DONE, report.error
+    assert report.status == JobStatus.SUCCEEDED, report.error
     path = Path(report.file.path)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == report.sha256
     text = _text(path)
@@ -92,7 +92,7 @@ def test_locked_report_has_no_watermark(audited, oscar, alice):
     assessment_submit_for_review(assessment=assessment, actor=oscar)
     assessment_approve(assessment=assessment, actor=alice)  # four eyes: oscar recorded the results
     assessment_lock(assessment=assessment, actor=oscar)
-    report = report_generate(report_id=report_request(assessment=assessment, actor=oscar, enqueue=False).pk)
+    report = report_generate(report_id=report_request(assessment=assessment, actor=oscar).pk)
     text = _text(Path(report.file.path))
     assert "DRAFT" not in text and "Final" in text and not report.is_draft
     _pages_png(Path(report.file.path), "audit-report-final", last=1)
@@ -100,10 +100,10 @@ def test_locked_report_has_no_watermark(audited, oscar, alice):
 
 def test_report_versions_count_up_and_are_claimed_once(audited, oscar):
     assessment, _ = audited
-    first = report_request(assessment=assessment, actor=oscar, enqueue=False)
-    second = report_request(assessment=assessment, actor=oscar, enqueue=False)
+    first = report_request(assessment=assessment, actor=oscar)
+    second = report_request(assessment=assessment, actor=oscar)
     assert (first.version, second.version) == (1, 2)
-    assert report_generate(report_id=first.pk).status == ReportStatus.DONE
+    assert report_generate(report_id=first.pk).status == JobStatus.SUCCEEDED
     assert report_generate(report_id=first.pk) is None  # done: nothing to claim
 
 
@@ -118,19 +118,20 @@ def test_url_fetcher_refuses_outside_files_and_network(tmp_path):
     assert fetcher.fetch(own).read().startswith(b"<")
 
 
-def test_report_request_enqueues_on_the_default_queue_after_commit(audited, oscar, monkeypatch,
-                                                                    django_capture_on_commit_callbacks):
+def test_report_request_enqueues_by_name_on_the_default_queue_after_commit(audited, oscar, monkeypatch,
+                                                                            django_capture_on_commit_callbacks):
+    from celery import current_app
+
     from assessments import tasks
 
     sent: list[tuple] = []
-    monkeypatch.setattr(tasks.report_generate_task, "apply_async",
-                        lambda args, queue: sent.append((args, queue)))
+    monkeypatch.setattr(current_app, "send_task", lambda name, args, queue: sent.append((name, args, queue)))
     assessment, _ = audited
     with django_capture_on_commit_callbacks(execute=True):
         report = report_request(assessment=assessment, actor=oscar)
         assert sent == []  # nothing leaves before the transaction commits
-    assert sent == [([report.pk], "default")]
-    assert tasks.report_generate_task(report.pk) == ReportStatus.DONE
+    assert sent == [("assessments.tasks.report_generate_task", [report.pk], "default")]
+    assert tasks.report_generate_task(report.pk) == JobStatus.SUCCEEDED
 
 
 def test_organisation_wide_report_shows_the_robustness_evidence_its_results_rest_on(acme, nist, system, oscar):
@@ -138,6 +139,6 @@ def test_organisation_wide_report_shows_the_robustness_evidence_its_results_rest
     _, record = robustness_evidence(acme, oscar, system)
     requirement_result_update(result=assessment.results.get(requirement__ref_id="M2"), actor=oscar,
                               result_status="non_compliant", evidence_versions=[record])
-    report = report_generate(report_id=report_request(assessment=assessment, actor=oscar, enqueue=False).pk)
+    report = report_generate(report_id=report_request(assessment=assessment, actor=oscar).pk)
     text = _text(Path(report.file.path))
     assert "Whole organisation" in text and "FAIL" in text and record.sha256 in "".join(text.split())

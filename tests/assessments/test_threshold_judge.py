@@ -86,7 +86,7 @@ def test_finding_dashboard_evidence_page_and_pdf_agree_when_only_clean_accuracy_
 
     # The PDF (its HTML, the very source WeasyPrint renders).
     assessment = assessment_create(organisation=acme, framework=nist, ai_system=strict_system, actor=oscar)
-    html, context = report_html(report=report_request(assessment=assessment, actor=oscar, enqueue=False))
+    html, context = report_html(report=report_request(assessment=assessment, actor=oscar))
     [pdf_summary] = context["robustness_summaries"]
     assert [(c.label, c.passed) for c in pdf_summary.checks] == [("screen-pgd10 at ε = 4/255", True),
                                                                  ("clean accuracy", False)]

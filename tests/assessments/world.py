@@ -76,10 +76,10 @@ def world_make(*, acme, nist, system, actor) -> World:
     engagement = engagement_create(organisation=acme, title="Acme engagement", start_date=date(2026, 11, 1),
                                    actor=actor)
     action = action_create(engagement=engagement, title="Acme action", actor=actor, due_date=date(2026, 11, 10))
-    report = report_request(assessment=draft, actor=actor, enqueue=False)
+    report = report_request(assessment=draft, actor=actor)
     pdf = b"%PDF-1.7 test report bytes"
     report.file.save("r.pdf", ContentFile(pdf), save=False)
-    Report.objects.filter(pk=report.pk).update(file=report.file.name, status="done", sha256=hashlib.sha256(pdf)
+    Report.objects.filter(pk=report.pk).update(file=report.file.name, status="succeeded", sha256=hashlib.sha256(pdf)
                                                .hexdigest(), size=len(pdf), generated_at=timezone.now())
     report.refresh_from_db()
     return World(framework=nist, system=system, draft=Assessment.objects.get(pk=draft.pk),

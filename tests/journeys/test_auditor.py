@@ -26,7 +26,6 @@ from assessments.models import (
     Finding,
     FindingSeverity,
     Report,
-    ReportStatus,
     RequirementResult,
     ResultStatus,
 )
@@ -42,6 +41,7 @@ from assessments.services import (
     requirement_result_update,
 )
 from governance.models import AISystem, AuditEvent, Control, Framework
+from governance.models.jobs import JobStatus
 from governance.models.tenancy import Organisation
 from governance.services.controls import control_create
 from tests.assessments.factories import ai_system_make, catalog_make, evidence_with_version
@@ -96,8 +96,8 @@ def audited(acme: Organisation) -> AuditedWorld:
                                   result_status=result, controls=controls, evidence_versions=versions)
     finding_create(organisation=acme, title="No robustness testing yet", description="", severity="high",
                    actor=oscar, source="manual", ai_system=system)
-    report = report_generate(report_id=report_request(assessment=assessment, actor=oscar, enqueue=False).pk)
-    assert report is not None and report.status == ReportStatus.DONE, report and report.error
+    report = report_generate(report_id=report_request(assessment=assessment, actor=oscar).pk)
+    assert report is not None and report.status == JobStatus.SUCCEEDED, report and report.error
     return AuditedWorld(framework=nist, system=system, assessment=assessment, control=control, policy=policy,
                         attached=[policy_v2, log_review], report=report)
 

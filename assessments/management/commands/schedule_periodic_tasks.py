@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from django.core.management.base import BaseCommand
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from assessments.task_names import EVIDENCE_EXPIRY, REPORTS_REAP_EXPIRED_LEASES, ROBUSTNESS_TERM_FINDINGS
+from governance.task_names import STALE_VALIDATIONS_REQUEUE
+
 
 @dataclass(frozen=True)
 class Schedule:
@@ -21,13 +24,16 @@ class Schedule:
 
 
 SCHEDULES: list[Schedule] = [
-    Schedule(name="Expire evidence and flag results for review", task="assessments.tasks.evidence_expiry_task",
+    Schedule(name="Expire evidence and flag results for review", task=EVIDENCE_EXPIRY,
              every=1, period=IntervalSchedule.HOURS),
     Schedule(name="Raise findings for high-risk models trained without a robustness term",
-             task="assessments.tasks.robustness_term_findings_task", every=6, period=IntervalSchedule.HOURS),
+             task=ROBUSTNESS_TERM_FINDINGS, every=6, period=IntervalSchedule.HOURS),
     # The server-less broker never redelivers a lost message: validations stuck in
     # `validating` are enqueued again.
-    Schedule(name="Re-enqueue stale upload validations", task="governance.tasks.stale_validations_requeue",
+    # The same for report jobs whose worker died mid-render (the robustness runs have their own reaper).
+    Schedule(name="Reports: re-enqueue reports whose lease expired", task=REPORTS_REAP_EXPIRED_LEASES,
+             every=1, period=IntervalSchedule.MINUTES),
+    Schedule(name="Re-enqueue stale upload validations", task=STALE_VALIDATIONS_REQUEUE,
              every=15, period=IntervalSchedule.MINUTES),
 ]
 

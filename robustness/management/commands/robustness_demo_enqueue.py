@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from celery import current_app
 from django.core.management.base import BaseCommand
 
+from governance.jobs import job_send
 from governance.models.tenancy import Organisation
 from robustness.models import EvaluationRun, RetrainingRun, RunStatus
 from robustness.services.demo import demo_system_ensure
+from robustness.task_names import DEMO_PREPARE, QUEUE
 
 
 class Command(BaseCommand):
@@ -24,5 +25,5 @@ class Command(BaseCommand):
         if done:
             self.stdout.write(f"demo robustness runs already finished for {system.name}: reused")
             return
-        current_app.send_task("robustness.tasks.demo_prepare", args=[organisation.pk], queue="robustness")
+        job_send(DEMO_PREPARE, organisation.pk, queue=QUEUE)
         self.stdout.write(f"enqueued the demo model and its runs for {system.name} (watch /robustness/)")

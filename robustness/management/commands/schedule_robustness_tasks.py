@@ -9,11 +9,13 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from robustness.task_names import EVALUATIONS_SCHEDULE_PERIODIC, RUNS_REAP_EXPIRED_LEASES
+
 SCHEDULES = [
-    ("Robustness: re-enqueue runs whose lease expired", "robustness.tasks.runs_reap_expired_leases", 1,
+    ("Robustness: re-enqueue runs whose lease expired", RUNS_REAP_EXPIRED_LEASES, 1,
      IntervalSchedule.MINUTES),
     ("Robustness: periodic re-evaluation at each system's review frequency",
-     "robustness.tasks.evaluations_schedule_periodic", 1, IntervalSchedule.HOURS),
+     EVALUATIONS_SCHEDULE_PERIODIC, 1, IntervalSchedule.HOURS),
 ]
 
 

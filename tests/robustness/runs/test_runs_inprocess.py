@@ -214,7 +214,7 @@ def test_retraining_registers_a_child_version_and_evaluates_before_and_after(sys
 
 
 def test_a_retraining_interrupted_mid_way_resumes_from_its_checkpoint_exactly(system, version, monkeypatch):
-    from robustness.services import leases
+    from governance import jobs as leases
 
     interrupted = retraining_run_request(ai_system=system, model_version=version, actor=None, config=RETRAIN)
     real_beat = leases.Heartbeat.beat
@@ -300,7 +300,8 @@ def test_the_reaper_sends_the_shards_of_a_sharded_run_whose_chord_never_left(sys
     from celery import current_app
 
     from robustness.services.maintenance import PENDING_RESEND_AFTER
-    from robustness.services.run_requests import MERGE_TASK, TASKS
+    from robustness.services.run_requests import TASKS
+    from robustness.task_names import EVALUATION_RUN_MERGE
 
     sent: list[tuple[str, list]] = []
     monkeypatch.setattr(current_app, "send_task", lambda name, args, queue: sent.append((name, args)))
@@ -315,7 +316,7 @@ def test_the_reaper_sends_the_shards_of_a_sharded_run_whose_chord_never_left(sys
     sent.clear()
     run.shards.update(status=RunStatus.SUCCEEDED, heartbeat_at=timezone.now())
     assert runs_reap_expired_leases() == 1
-    assert sent == [(MERGE_TASK, [None, run.pk])], "every shard done, the merge is sent"
+    assert sent == [(EVALUATION_RUN_MERGE, [None, run.pk])], "every shard done, the merge is sent"
 
 
 def test_progress_ticks_write_no_audit_events_but_state_changes_do(system, version):

@@ -23,7 +23,7 @@ def counts_fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessments', '0004_signoff_and_final_reports'),
+        ('assessments', '0006_report_statuses_and_progress_renamed'),
         ('governance', '0007_crosswalk_provenance'),
     ]
 
