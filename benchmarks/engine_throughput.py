@@ -1,7 +1,8 @@
 """Engine throughput: our evaluation and retraining step against plain loops, one run.
 
-Prints three figures on the same model (the demo architecture, random weights: speed does
-not depend on the weights) and the same synthetic images:
+Prints three figures per model on the same synthetic images (random weights: speed does not
+depend on the weights): the demo architecture at 32 px, and ViT-B-32 (QuickGELU, as OpenAI's)
+at 224 px with the synthetic images upsampled:
 
 (a) our PGD-10 evaluation (`evaluate`, preset screen-pgd10) vs a plain loop that calls
     torchattacks.PGD directly as in reference §8.2: throughput ratio (>1: ours faster);
@@ -13,7 +14,8 @@ not depend on the weights) and the same synthetic images:
 Each figure uses the fastest of the rounds (the least disturbed by other processes; on a
 shared machine the median mostly measures the neighbours), measured interleaved so
 background load hits both sides alike; the medians are printed too.
-Usage: python benchmarks/engine_throughput.py [--n 256] [--batch-size 64] [--rounds 3]
+Usage: python benchmarks/engine_throughput.py [--models demo,ViT-B-32] [--n 256] [--batch-size 64] [--rounds 3]
+  (ViT-B-32 uses --vit-n / --vit-batch-size, default 32 / 16, so that a CPU run takes minutes.)
 """
 
 from __future__ import annotations
@@ -34,10 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from robustness.engine import synthetic
 from robustness.engine.attacks import preset
 from robustness.engine.classifier import ZeroShotClassifier
-from robustness.engine.data import restrict_to_classes
+from robustness.engine.data import ImageDataset, restrict_to_classes
 from robustness.engine.evaluate import evaluate, resolve_device
 from robustness.engine.finetune import RetrainConfig, _make_trainer
-from robustness.engine.models import ModelSpec, load_clip
+from robustness.engine.models import QUICK_GELU, ModelSpec, load_clip
 from robustness.engine.tiny import DEMO_ARCHITECTURE, DEMO_MODEL_CONFIG
 
 EPS = 4 / 255
@@ -97,26 +99,44 @@ def bare_training_step(classifier, optimizer, x, y, alpha: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", default="demo,ViT-B-32", help="comma-separated: demo, ViT-B-32")
     parser.add_argument("--n", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--vit-n", type=int, default=32)
+    parser.add_argument("--vit-batch-size", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--train-steps", type=int, default=5)
     parser.add_argument("--device", default="auto")
     arguments = parser.parse_args()
     device = resolve_device(arguments.device)
+    for model in arguments.models.split(","):
+        if model == "demo":
+            measure(arguments, device, ModelSpec(DEMO_ARCHITECTURE, model_config=DEMO_MODEL_CONFIG),
+                    "demo (embed 128, ViT 4×128, 32 px)", arguments.n, arguments.batch_size)
+        elif model == "ViT-B-32":
+            measure(arguments, device, ModelSpec("ViT-B-32", activation=QUICK_GELU),
+                    "ViT-B-32 (QuickGELU, 224 px, random weights)", arguments.vit_n, arguments.vit_batch_size)
+        else:
+            parser.error(f"unknown model {model!r}")
+
+
+def measure(arguments: argparse.Namespace, device: torch.device, spec: ModelSpec, label: str, n: int,
+            batch_size: int) -> None:
     torch.manual_seed(0)
-    loaded = load_clip(ModelSpec(DEMO_ARCHITECTURE, model_config=DEMO_MODEL_CONFIG), device)
+    loaded = load_clip(spec, device)
     names = synthetic.class_names(synthetic.held_out_compositions())
     classifier = ZeroShotClassifier.from_loaded(loaded, names, synthetic.TEMPLATES).to(device).eval()
-    per_class = -(-arguments.n // len(names))
+    per_class = -(-n // len(names))
     split = synthetic.generate_split(synthetic.SyntheticSpec(), "test", synthetic.held_out_compositions(), per_class)
     dataset = restrict_to_classes(split.dataset, names)
-    images, labels = (t[: arguments.n].to(device) for t in dataset.tensors())
+    if dataset.image_size[0] != loaded.image_size:
+        pixels = F.interpolate(dataset.pixels.float(), size=loaded.image_size, mode="bilinear", align_corners=False)
+        dataset = ImageDataset(pixels.round().clamp(0, 255).to(torch.uint8), dataset.labels, dataset.class_names)
+    images, labels = (t[:n].to(device) for t in dataset.tensors())
     print(
-        f"device {device}, torch threads {torch.get_num_threads()}, n {images.shape[0]}, "
-        f"batch {arguments.batch_size}, model {DEMO_ARCHITECTURE} (embed 128, ViT 4×128, 32 px), 9 classes"
+        f"\n== {label}: device {device}, torch threads {torch.get_num_threads()}, n {images.shape[0]}, "
+        f"batch {batch_size}, {len(names)} classes"
     )
-
     ours, plain, bare = [], [], []
     for _ in range(arguments.rounds):
         ours.append(
@@ -127,16 +147,16 @@ def main() -> None:
                     attacks=[preset("screen-pgd10")],
                     epsilons=[EPS],
                     n_examples=images.shape[0],
-                    batch_size=arguments.batch_size,
+                    batch_size=batch_size,
                     seed=0,
                     device=device,
                 ),
                 device,
             )
         )
-        plain.append(timed(lambda: plain_torchattacks_loop(classifier, images, labels, arguments.batch_size), device))
+        plain.append(timed(lambda: plain_torchattacks_loop(classifier, images, labels, batch_size), device))
         classifier.requires_grad_(False)
-        bare.append(timed(lambda: bare_model_loop(classifier, images, labels, arguments.batch_size), device))
+        bare.append(timed(lambda: bare_model_loop(classifier, images, labels, batch_size), device))
         classifier.requires_grad_(True)
     ours_s, plain_s, bare_s = (min(v) for v in (ours, plain, bare))
     medians = ", ".join(
@@ -150,11 +170,11 @@ def main() -> None:
     print(f"    medians over {arguments.rounds} rounds: {medians}")
 
     config = RetrainConfig(
-        method="tecoa", lr=1e-5, steps=1000, warmup_steps=0, batch_size=arguments.batch_size, eps=EPS, attack_steps=2
+        method="tecoa", lr=1e-5, steps=1000, warmup_steps=0, batch_size=batch_size, eps=EPS, attack_steps=2
     )
     trainer = _make_trainer(classifier, None, config, None, device)
     bare_optimizer = torch.optim.AdamW(classifier.visual.parameters(), lr=1e-5)
-    x, y = images[: arguments.batch_size], labels[: arguments.batch_size]
+    x, y = images[: batch_size], labels[: batch_size]
     step_times, bare_times = [], []
     for _ in range(arguments.train_steps):
         step_times.append(timed(lambda: trainer.step(x, y), device))
