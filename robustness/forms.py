@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 
 from governance.models.registry import AISystem, Dataset, ModelVersion, ValidationStatus
-from robustness.engine.attacks import PRESETS, parse_epsilon
-from robustness.engine.errors import EngineError
+from governance.thresholds import parse_epsilon
+from robustness.engine.attacks import PRESETS
 from robustness.services.loading import BUILTIN_DATASETS
 
 BUILTIN_CHOICES = [("", "— an uploaded dataset —"), *BUILTIN_DATASETS.items()]
@@ -18,7 +18,7 @@ def epsilons_parse(text: str) -> list[float]:
     """"1/255, 4/255" or "0.0039" → fractions of the [0, 1] range."""
     try:
         return [parse_epsilon(part.strip()) for part in text.split(",") if part.strip()]
-    except (EngineError, ValueError) as error:
+    except ValueError as error:
         raise forms.ValidationError(f"Write each ε as k/255 or a fraction, separated by commas ({error}).") from None
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from governance.audit import Actor
 from governance.models.registry import AISystem, Dataset, ModelVersion, ValidationStatus
 from governance.services._audit import record_create, record_update, snapshot
+from governance.thresholds import parse_epsilon
 from robustness.engine.attacks import PRESETS
 from robustness.models import (
     AnchorAnalysis,
@@ -114,6 +115,13 @@ def _bounded(value: Any, low: float, high: float, field: str, kind: type = int) 
     return number
 
 
+def _epsilon_one(value: Any) -> float:
+    try:
+        return parse_epsilon(value)
+    except ValueError as error:
+        raise ValidationError({"eps": str(error)}) from None
+
+
 def _names(value: Any, field: str) -> list[str]:
     if value in (None, ""):
         return []
@@ -131,9 +139,10 @@ def evaluation_config_clean(config: Mapping[str, Any]) -> dict[str, Any]:
     raw_epsilons = config.get("epsilons") or [1 / 255, 4 / 255]
     if not isinstance(raw_epsilons, list) or len(raw_epsilons) > 32:
         raise ValidationError({"epsilons": "Give a list of at most 32 ε values."})
-    epsilons = sorted({float(eps) for eps in raw_epsilons})
-    if not epsilons or any(not 0 < eps <= 0.5 for eps in epsilons):
-        raise ValidationError({"epsilons": "Each ε must be a fraction in (0, 0.5], e.g. 4/255."})
+    try:
+        epsilons = sorted({parse_epsilon(eps) for eps in raw_epsilons})
+    except ValueError as error:
+        raise ValidationError({"epsilons": f"Each ε must be a fraction in (0, 1], e.g. 4/255 ({error})."}) from None
     return {"attacks": attacks, "epsilons": epsilons,
             "n_examples": _bounded(config.get("n_examples") or 200, 1, MAX_EXAMPLES, "n_examples"),
             "batch_size": _bounded(config.get("batch_size") or 32, 1, 4096, "batch_size"),
@@ -224,7 +233,7 @@ def retraining_config_clean(config: Mapping[str, Any]) -> dict[str, Any]:
     evaluation = config.get("evaluation") or {}
     if not isinstance(evaluation, Mapping):
         raise ValidationError({"evaluation": "The re-evaluation settings must be a JSON object."})
-    return {"method": method, "steps": steps, "eps": _bounded(config.get("eps") or 4 / 255, 1e-6, 0.5, "eps", float),
+    return {"method": method, "steps": steps, "eps": _epsilon_one(config.get("eps") or 4 / 255),
             "lr": _bounded(config.get("lr") or 2e-4, 1e-9, 1.0, "lr", float),
             "batch_size": _bounded(config.get("batch_size") or 32, 1, 4096, "batch_size"),
             "attack_steps": _bounded(config.get("attack_steps") or 2, 1, 1000, "attack_steps"),
