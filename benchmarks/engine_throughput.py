@@ -32,10 +32,9 @@ import torchattacks
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from robustness.engine import synthetic
-from robustness.engine.attacks import preset
 from robustness.engine.classifier import ZeroShotClassifier
 from robustness.engine.data import restrict_to_classes
-from robustness.engine.evaluate import evaluate, resolve_device
+from robustness.engine.evaluate import EvaluationConfig, evaluate, resolve_device
 from robustness.engine.finetune import RetrainConfig, _make_trainer
 from robustness.engine.models import ModelSpec, load_clip
 from robustness.engine.tiny import DEMO_ARCHITECTURE, DEMO_MODEL_CONFIG
@@ -117,20 +116,13 @@ def main() -> None:
         f"batch {arguments.batch_size}, model {DEMO_ARCHITECTURE} (embed 128, ViT 4×128, 32 px), 9 classes"
     )
 
+    config = EvaluationConfig(epsilons=(EPS,), n_examples=images.shape[0], batch_size=arguments.batch_size,
+                              device=str(device))
     ours, plain, bare = [], [], []
     for _ in range(arguments.rounds):
         ours.append(
             timed(
-                lambda: evaluate(
-                    classifier,
-                    dataset,
-                    attacks=[preset("screen-pgd10")],
-                    epsilons=[EPS],
-                    n_examples=images.shape[0],
-                    batch_size=arguments.batch_size,
-                    seed=0,
-                    device=device,
-                ),
+                lambda: evaluate(classifier, dataset, config),
                 device,
             )
         )
