@@ -71,7 +71,7 @@ def thresholds_clean(rows: Iterable[Mapping[str, Any]]) -> list[Threshold]:
     if not isinstance(rows, list | tuple):
         raise ValueError("expected a list of thresholds, each with attack, epsilon and min_robust_accuracy")
     cleaned: list[Threshold] = []
-    seen: set[tuple[str, float]] = set()
+    seen: list[tuple[str, float]] = []
     for index, row in enumerate(rows, start=1):
         where = f"threshold {index}"
         if not isinstance(row, Mapping):
@@ -87,10 +87,9 @@ def thresholds_clean(rows: Iterable[Mapping[str, Any]]) -> list[Threshold]:
                            "min_robust_accuracy": _accuracy(row, "min_robust_accuracy", where)}
         if row.get("min_clean_accuracy") not in (None, ""):
             item["min_clean_accuracy"] = _accuracy(row, "min_clean_accuracy", where)
-        key = (attack, round(epsilon, 9))
-        if key in seen:
+        if any(attack == other and epsilon_same(epsilon, radius) for other, radius in seen):
             raise ValueError(f"{where}: {attack} at ε={format_epsilon(epsilon)} is listed twice")
-        seen.add(key)
+        seen.append((attack, epsilon))
         cleaned.append(item)
     return cleaned
 

@@ -56,3 +56,11 @@ def test_two_stored_epsilons_are_the_same_radius_within_the_tolerance():
     assert thresholds.epsilon_same(4 / 255, 4 / 255 + 0.5e-4 / 255)
     assert not thresholds.epsilon_same(4 / 255, 4 / 255 + 2e-4 / 255)
     assert not thresholds.epsilon_same(4 / 255, 0.0157)
+
+
+def test_a_threshold_written_as_k_over_255_and_as_its_decimal_is_listed_twice():
+    rows = [{"attack": "cw-linf", "epsilon": "4/255", "min_robust_accuracy": 0.1},
+            {"attack": "cw-linf", "epsilon": "0.0156863", "min_robust_accuracy": 0.2}]
+    with pytest.raises(ValueError, match="threshold 2: cw-linf at ε=4/255 is listed twice"):
+        thresholds.thresholds_clean(rows)
+    assert len(thresholds.thresholds_clean([rows[0], {**rows[1], "epsilon": "0.0157"}])) == 2
