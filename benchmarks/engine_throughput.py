@@ -34,10 +34,9 @@ import torchattacks
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from robustness.engine import synthetic
-from robustness.engine.attacks import preset
 from robustness.engine.classifier import ZeroShotClassifier
 from robustness.engine.data import ImageDataset, restrict_to_classes
-from robustness.engine.evaluate import evaluate, resolve_device
+from robustness.engine.evaluate import EvaluationConfig, evaluate, resolve_device
 from robustness.engine.finetune import RetrainConfig, _make_trainer
 from robustness.engine.models import QUICK_GELU, ModelSpec, load_clip
 from robustness.engine.tiny import DEMO_ARCHITECTURE, DEMO_MODEL_CONFIG
@@ -137,20 +136,14 @@ def measure(arguments: argparse.Namespace, device: torch.device, spec: ModelSpec
         f"\n== {label}: device {device}, torch threads {torch.get_num_threads()}, n {images.shape[0]}, "
         f"batch {batch_size}, {len(names)} classes"
     )
+
+    config = EvaluationConfig(epsilons=(EPS,), n_examples=images.shape[0], batch_size=batch_size,
+                              device=str(device))
     ours, plain, bare = [], [], []
     for _ in range(arguments.rounds):
         ours.append(
             timed(
-                lambda: evaluate(
-                    classifier,
-                    dataset,
-                    attacks=[preset("screen-pgd10")],
-                    epsilons=[EPS],
-                    n_examples=images.shape[0],
-                    batch_size=batch_size,
-                    seed=0,
-                    device=device,
-                ),
+                lambda: evaluate(classifier, dataset, config),
                 device,
             )
         )

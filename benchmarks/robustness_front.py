@@ -30,11 +30,10 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.svg_plot import Series, front_plot  # noqa: E402
 from robustness.engine import synthetic  # noqa: E402
 from robustness.engine.anchors import fit_anchor_expansion  # noqa: E402
-from robustness.engine.attacks import preset  # noqa: E402
 from robustness.engine.cards import read_demo_model_card  # noqa: E402
 from robustness.engine.classifier import ZeroShotClassifier  # noqa: E402
 from robustness.engine.data import restrict_to_classes  # noqa: E402
-from robustness.engine.evaluate import evaluate  # noqa: E402
+from robustness.engine.evaluate import EvaluationConfig, evaluate  # noqa: E402
 from robustness.engine.finetune import RetrainConfig, retrain  # noqa: E402
 from robustness.engine.models import load_clip  # noqa: E402
 from robustness.engine.pretrain import demo_model_path, demo_model_spec, ensure_demo_model  # noqa: E402
@@ -63,15 +62,8 @@ def score(clip_model: torch.nn.Module, dataset: Any, epsilons: tuple[float, ...]
     )
     if anchors is not None:
         classifier.set_text_anchors(anchors(classifier.text_anchors))
-    result = evaluate(
-        classifier,
-        dataset,
-        attacks=[preset("screen-pgd10")],
-        epsilons=list(epsilons),
-        batch_size=90,
-        seed=0,
-        device="cpu",
-    )
+    config = EvaluationConfig(epsilons=tuple(epsilons), n_examples=None, batch_size=90, device="cpu")
+    result = evaluate(classifier, dataset, config)
     record = result.record
     robust = {eps: record.result("screen-pgd10", eps).robust_accuracy.value for eps in epsilons}
     return Scores(record.clean_accuracy.value, robust, json.loads(record.to_json()))

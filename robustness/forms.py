@@ -7,9 +7,8 @@ from typing import Any
 from django import forms
 
 from governance.models.registry import AISystem, Dataset, ModelVersion, ValidationStatus
-from robustness.engine.attacks import PRESETS, parse_epsilon
-from robustness.engine.errors import EngineError
-from robustness.services.loading import BUILTIN_DATASETS
+from governance.thresholds import parse_epsilon
+from robustness.services.loading import ATTACK_PRESETS, BUILTIN_DATASETS, retraining_methods
 
 BUILTIN_CHOICES = [("", "— an uploaded dataset —"), *BUILTIN_DATASETS.items()]
 
@@ -18,14 +17,8 @@ def epsilons_parse(text: str) -> list[float]:
     """"1/255, 4/255" or "0.0039" → fractions of the [0, 1] range."""
     try:
         return [parse_epsilon(part.strip()) for part in text.split(",") if part.strip()]
-    except (EngineError, ValueError) as error:
+    except ValueError as error:
         raise forms.ValidationError(f"Write each ε as k/255 or a fraction, separated by commas ({error}).") from None
-
-
-def _methods() -> tuple[str, ...]:
-    from robustness.engine.finetune import METHODS
-
-    return METHODS
 
 
 class _RunForm(forms.Form):
@@ -45,7 +38,7 @@ class EvaluationRequestForm(_RunForm):
     dataset = forms.ModelChoiceField(queryset=Dataset.objects.none(), required=False)
     builtin_dataset = forms.ChoiceField(choices=BUILTIN_CHOICES, required=False, initial="synthetic-held-out",
                                         label="Built-in dataset")
-    attacks = forms.MultipleChoiceField(choices=[(name, name) for name in PRESETS], initial=["screen-pgd10"],
+    attacks = forms.MultipleChoiceField(choices=[(name, name) for name in ATTACK_PRESETS], initial=["screen-pgd10"],
                                         widget=forms.CheckboxSelectMultiple)
     epsilons = forms.CharField(initial="1/255, 2/255, 4/255", help_text="L∞ radii, e.g. 1/255, 4/255.")
     n_examples = forms.IntegerField(min_value=1, max_value=100_000, initial=200, label="Examples")
@@ -75,7 +68,7 @@ class AnchorAnalysisRequestForm(_RunForm):
 
 
 class RetrainingRequestForm(_RunForm):
-    method = forms.ChoiceField(choices=lambda: [(m, m) for m in _methods()], initial="alignment-ce")
+    method = forms.ChoiceField(choices=lambda: [(m, m) for m in retraining_methods()], initial="alignment-ce")
     training_dataset = forms.ModelChoiceField(queryset=Dataset.objects.none(), required=False)
     builtin_dataset = forms.ChoiceField(choices=BUILTIN_CHOICES, required=False, initial="synthetic-train",
                                         label="Built-in training data")

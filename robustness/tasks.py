@@ -1,8 +1,8 @@
 """Worker-side validation of uploads registered in governance (queue `robustness`).
 
 Governance enqueues these by name (the ground floor never imports this app); each task loads
-the upload through the engine and reports valid/invalid with the reason through a governance
-service. Bad input is terminal and says why; it is never retried.
+the upload through the seam (`robustness.services.loading`) and reports valid/invalid with the
+reason through a governance service. Bad input is terminal and says why; it is never retried.
 """
 
 from __future__ import annotations
@@ -20,29 +20,15 @@ from robustness import task_names
 logger = logging.getLogger(__name__)
 
 
-def _model_version_verdict(version: ModelVersion) -> tuple[bool, str]:
-    from robustness.engine.errors import EngineError
-    from robustness.engine.models import load_clip
-    from robustness.services.loading import model_spec_for
-
-    try:
-        spec, _digest = model_spec_for(version)  # the row's own upload, or an open_clip tag (H-1)
-        loaded = load_clip(spec)
-        loaded.tokenizer([template.replace("{c}", name).replace("{}", name)
-                          for template in version.prompt_templates[:1] for name in version.class_names])
-    except EngineError as error:
-        return False, str(error)
-    parameters = sum(parameter.numel() for parameter in loaded.model.parameters())
-    return True, f"Loaded {version.architecture} ({parameters:,} parameters, input {loaded.image_size} px)."
-
-
 @shared_task(name=task_names.MODEL_VERSION_VALIDATE, acks_late=True)
 def model_version_validate(model_version_id: int) -> str:
     version = ModelVersion.objects.filter(pk=model_version_id, status=ValidationStatus.VALIDATING).first()
     if version is None:
         return "nothing to do"
     try:
-        valid, reason = _model_version_verdict(version)
+        from robustness.services.loading import model_version_verdict
+
+        valid, reason = model_version_verdict(version)
     except MemoryError:
         valid, reason = False, "Out of memory while loading the checkpoint on the worker."
     except Exception:  # an unexpected failure must not leave the version validating forever
@@ -52,25 +38,15 @@ def model_version_validate(model_version_id: int) -> str:
     return "valid" if valid else "invalid"
 
 
-def _dataset_verdict(dataset: Dataset) -> tuple[bool, str, list[str] | None, int | None]:
-    from robustness.engine.data import load_image_zip
-    from robustness.engine.errors import EngineError
-
-    try:
-        loaded = load_image_zip(dataset.file.path)
-    except EngineError as error:
-        return False, str(error), None, None
-    names = list(loaded.class_names)
-    return True, f"{len(loaded)} images in {len(names)} classes decoded.", names, len(loaded)
-
-
 @shared_task(name=task_names.DATASET_VALIDATE, acks_late=True)
 def dataset_validate(dataset_id: int) -> str:
     dataset = Dataset.objects.filter(pk=dataset_id, status=ValidationStatus.VALIDATING).first()
     if dataset is None or not dataset.file:
         return "nothing to do"
     try:
-        valid, reason, names, count = _dataset_verdict(dataset)
+        from robustness.services.loading import dataset_verdict
+
+        valid, reason, names, count = dataset_verdict(dataset)
     except MemoryError:
         valid, reason, names, count = False, "Out of memory while decoding the dataset on the worker.", None, None
     except Exception as error:  # never leave the dataset validating forever

@@ -17,6 +17,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from governance.thresholds import EPSILON_LABEL_TOLERANCE, format_epsilon
+
 KIND_NAMES = {"fgsm": "FGSM", "pgd": "PGD", "pgd-l2": "PGD", "cw-linf": "CW-margin PGD", "apgd-ce": "APGD-CE",
               "apgd-t": "APGD-T"}
 GRADIENT_KINDS = frozenset({*KIND_NAMES, "autoattack", "aa-apgd"})
@@ -35,13 +37,13 @@ def norm_label(norm: str) -> str:
 
 
 def fraction_label(value: float) -> str:
-    """A pixel fraction as "1/255" where it is (nearly) a whole number of 255ths, else decimals."""
+    """A step size as ε is shown (`governance.thresholds.format_epsilon`: "1/255", else decimals), and a
+    quarter of a 255th as "0.25/255" (α = 0.25·ε at ε = 1/255)."""
     scaled = value * 255
-    if abs(scaled - round(scaled)) < 1e-6:
-        return f"{round(scaled)}/255"
-    if abs(scaled * 4 - round(scaled * 4)) < 1e-6:
+    label = format_epsilon(value)
+    if "/" not in label and abs(scaled * 4 - round(scaled * 4)) < EPSILON_LABEL_TOLERANCE:
         return f"{scaled:g}/255"
-    return f"{value:.6g}"
+    return label
 
 
 def _step_size(alpha: str, eps: float) -> str:
@@ -124,10 +126,9 @@ def threat_model_words(item: Mapping[str, Any]) -> str:
 
 
 def threat_models(record: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Every result entry of a record with its threat model in words, in the record's order."""
-    items = record.get("results") or record.get("records") or record.get("attacks") or []
-    if isinstance(items, Mapping):
-        items = [{"attack": key, **value} for key, value in items.items() if isinstance(value, Mapping)]
+    """Every result entry of a record (`governance.thresholds.RobustnessRecordDict`) with its threat model
+    in words, in the record's order."""
+    items = record.get("results")
     return [{"attack": str(item.get("attack") or "attack"),
              "eps_label": str(item.get("eps_label") or fraction_label(float(item.get("eps") or 0.0))),
              "words": threat_model_words(item)}

@@ -120,24 +120,25 @@ def _run(arguments: argparse.Namespace) -> dict[str, Any]:
 
 def _evaluate(arguments: argparse.Namespace) -> dict[str, Any]:
     from robustness.engine.anchors import anchor_diagnostics
-    from robustness.engine.attacks import parse_attack, parse_epsilon
-    from robustness.engine.evaluate import evaluate, resolve_device
+    from robustness.engine.attacks import parse_epsilon
+    from robustness.engine.evaluate import EvaluationConfig, evaluate, resolve_device
 
-    attacks = [parse_attack(name.strip()) for name in arguments.attacks.split(",") if name.strip()]
-    epsilons = [parse_epsilon(text) for text in arguments.eps.split(",") if text.strip()]
-    device = resolve_device(arguments.device)
+    config = EvaluationConfig(
+        attacks=tuple(name.strip() for name in arguments.attacks.split(",") if name.strip()),
+        epsilons=tuple(parse_epsilon(text) for text in arguments.eps.split(",") if text.strip()),
+        n_examples=arguments.n,
+        batch_size=arguments.batch_size,
+        seed=arguments.seed,
+        device=arguments.device,
+    )
+    device = resolve_device(config.device)
     _, classifier, dataset, dataset_name = _load(arguments, device)
     diagnostics = anchor_diagnostics(classifier.text_anchors, classifier.class_names).summary()
     with _ProgressBar("evaluating") as bar:
         result = evaluate(
             classifier,
             dataset,
-            attacks=attacks,
-            epsilons=epsilons,
-            n_examples=arguments.n,
-            batch_size=arguments.batch_size,
-            seed=arguments.seed,
-            device=device,
+            config,
             progress=bar,
             start_batch=arguments.start_batch,
             end_batch=arguments.end_batch,

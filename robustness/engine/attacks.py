@@ -12,7 +12,6 @@ and the caller's global RNG is left untouched (torchattacks' APGD reseeds it glo
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
@@ -159,21 +158,27 @@ def parse_attack(text: str) -> AttackSpec:
         raise AttackConfigError(f"bad attack {text!r}: {error}") from error
 
 
+# ε is a fraction of the [0, 1] pixel range in (0, 1], shown as "k/255" when ε·255 lies within this many
+# 255ths of a whole k. The Django side's rule is `governance.thresholds` (the engine imports nothing of
+# ours); tests/governance/test_epsilon_rule.py proves the two agree on every k/255 and on the edges.
+EPSILON_LABEL_TOLERANCE = 1e-4
+
+
 def parse_epsilon(text: str | float) -> float:
-    """ε as a fraction of the [0, 1] range from "4/255", "0.0157" or a float; must be in [0, 1]."""
+    """ε as a fraction of the [0, 1] range from "4/255", "0.0157" or a float; must be in (0, 1]."""
     try:
         value = float(Fraction(text.strip())) if isinstance(text, str) else float(text)
-    except (ValueError, ZeroDivisionError) as error:
+    except (TypeError, ValueError, ZeroDivisionError) as error:
         raise AttackConfigError(f"cannot read ε {text!r}: write it as k/255 or a fraction such as 0.0157") from error
-    if not 0.0 <= value <= 1.0 or math.isnan(value):
-        raise AttackConfigError(f"ε must lie in [0, 1] (a fraction of the pixel range), got {text!r}")
+    if not 0.0 < value <= 1.0:  # also refuses NaN
+        raise AttackConfigError(f"ε must lie in (0, 1] (a fraction of the pixel range), got {text!r}")
     return value
 
 
 def format_epsilon(eps: float) -> str:
-    """ "4/255" where ε·255 is (nearly) whole, else the decimal fraction."""
+    """ "4/255" where ε·255 is within the label tolerance of a whole number ≥ 1, else the decimal fraction."""
     k = eps * 255.0
-    if abs(k - round(k)) < 1e-6:
+    if round(k) >= 1 and abs(k - round(k)) < EPSILON_LABEL_TOLERANCE:
         return f"{round(k)}/255"
     return f"{eps:.6g}"
 

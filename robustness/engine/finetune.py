@@ -17,9 +17,9 @@ import dataclasses
 import math
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -93,6 +93,16 @@ class RetrainConfig:
             raise RetrainConfigError(f"warmup_steps must be in [0, steps], got {self.warmup_steps}")
         if not 0 < self.eps <= 1 or self.lr <= 0:
             raise RetrainConfigError("eps must be in (0, 1] and lr > 0")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RetrainConfig:
+        """The config from a stored run's settings: its own fields, other keys (the data source, the device,
+        the re-evaluation) ignored; missing fields take the defaults."""
+        names = {item.name for item in fields(cls)}
+        try:
+            return cls(**{key: value for key, value in data.items() if key in names})
+        except TypeError as error:
+            raise RetrainConfigError(f"unreadable retraining settings: {error}") from None
 
     @property
     def loss_scale(self) -> float:

@@ -16,6 +16,7 @@ from robustness.engine.records import library_versions
 from robustness.models import AnchorAnalysis
 from robustness.services import loading
 from robustness.services.outcomes import run_cancelled, run_guarded
+from robustness.services.run_settings import AnchorAnalysisSettings
 
 
 def anchor_analysis_execute(*, analysis_id: int) -> str:
@@ -42,14 +43,15 @@ def _execute(claim: Claim) -> str:
     device = resolve_device("auto")
     loaded, model_sha = loading.clip_load(analysis.model_version, str(device))
     templates = tuple(analysis.model_version.prompt_templates) or DEFAULT_TEMPLATES
-    train, target = analysis.config["train_class_names"], analysis.config["target_class_names"]
+    settings = AnchorAnalysisSettings.from_dict(analysis.config)
+    train, target = list(settings.train_class_names), list(settings.target_class_names)
     if len(set(train)) < 2:
         raise DatasetError("anchor analysis needs at least two distinct training classes")
     heartbeat.beat(progress=0.4, message="Encoding the class prompts.", eta=None, force=True)
     train_anchors = build_text_anchors(loaded.model, loaded.tokenizer, train, templates)
     target_anchors = build_text_anchors(loaded.model, loaded.tokenizer, target, templates) if len(target) >= 2 else None
     _, report = expand_anchors(train_anchors, target_anchors, train_names=train,
-                                       target_names=target or None, top_k=analysis.config.get("top_k", 5))
+                                       target_names=target or None, top_k=settings.top_k)
     result = {"factor": report.factor, "theta_max_degrees": report.theta_max_degrees, "applied": report.applied,
               "reason": report.reason, "train_before": _diagnostics(report.train_before),
               "train_after": _diagnostics(report.train_after), "target_before": _diagnostics(report.target_before),

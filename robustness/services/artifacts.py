@@ -18,8 +18,7 @@ import torch
 from django.conf import settings
 from PIL import Image
 
-from robustness.engine.attacks import preset, run_attack
-from robustness.engine.evaluate import resolve_device
+from robustness.engine.evaluate import EvaluationConfig, adversarial_examples
 from robustness.models.runs import run_folder
 
 SCALE = 4  # tiny images are drawn 4× larger (nearest neighbour) so a person can see them
@@ -66,35 +65,18 @@ def _png(image: torch.Tensor, path: Path) -> None:
 
 
 def adversarial_examples_write(*, classifier: torch.nn.Module, dataset: Any, class_names: tuple[str, ...],
-                               config: dict[str, Any], folder: Path) -> list[dict[str, Any]]:
-    """A few images beside their adversarial versions and the perturbation magnified to the full range.
-
-    Uses the first attack at the largest ε (the most visible perturbation of the run).
-    """
-    count = min(int(config.get("examples_to_show", 4)), len(dataset))
-    if count <= 0:
-        return []
-    device = resolve_device(config.get("device", "auto"))
-    attack, eps = preset(config["attacks"][0]), max(float(e) for e in config["epsilons"])
-    images = torch.stack([dataset[i][0] for i in range(count)]).to(device)
-    labels = torch.tensor([dataset[i][1] for i in range(count)], device=device)
-    classifier.to(device).eval()
-    for parameter in classifier.parameters():
-        parameter.requires_grad_(False)
-    adversarial = run_attack(classifier, images, labels, attack, eps, n_classes=len(class_names),
-                             seed=int(config["seed"]))
-    with torch.no_grad():
-        clean_pred = classifier(images).argmax(1).tolist()
-        adversarial_pred = classifier(adversarial).argmax(1).tolist()
+                               config: EvaluationConfig, folder: Path) -> list[dict[str, Any]]:
+    """A few images beside their adversarial versions and the perturbation magnified to the full range,
+    as PNGs (the engine's `adversarial_examples` makes them: the first attack at the largest ε)."""
     examples = []
-    for i in range(count):
-        perturbation = (adversarial[i] - images[i]) / (2 * eps) + 0.5  # ±ε → [0, 1]
+    for example in adversarial_examples(classifier, dataset, config):
+        i = example.index
         names = {part: f"example-{i}-{part}.png" for part in ("original", "adversarial", "perturbation")}
-        _png(images[i], folder / names["original"])
-        _png(adversarial[i], folder / names["adversarial"])
-        _png(perturbation, folder / names["perturbation"])
-        examples.append({"index": i, "label": class_names[int(labels[i])],
-                         "clean_prediction": class_names[clean_pred[i]],
-                         "adversarial_prediction": class_names[adversarial_pred[i]], "attack": attack.name,
-                         "eps": eps, "files": names})
+        _png(example.image, folder / names["original"])
+        _png(example.adversarial, folder / names["adversarial"])
+        _png(example.perturbation, folder / names["perturbation"])
+        examples.append({"index": i, "label": class_names[example.label],
+                         "clean_prediction": class_names[example.clean_prediction],
+                         "adversarial_prediction": class_names[example.adversarial_prediction],
+                         "attack": example.attack, "eps": example.eps, "files": names})
     return examples

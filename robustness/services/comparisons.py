@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-from governance.thresholds import MeasuredPoint, thresholds_judge
+from governance.thresholds import thresholds_judge
 
 
 def regression_tolerance() -> float:
@@ -29,12 +29,7 @@ def threshold_failures(record: Mapping[str, Any], thresholds: Iterable[Mapping[s
     The verdicts are the one judge's (`governance.thresholds.thresholds_judge`), as on the dashboard and in
     the PDF; this only shapes them for the finding's description and metadata.
     """
-    clean = record.get("clean_accuracy")
-    points = [MeasuredPoint(attack=str(item["attack"]), epsilon=float(item["eps"]),
-                            robust_accuracy=float(item["robust_accuracy"]["value"]))
-              for item in record.get("results", [])]
-    verdicts = thresholds_judge(thresholds, points=points,
-                                clean_accuracy=float(clean["value"]) if isinstance(clean, Mapping) else None)
+    verdicts = thresholds_judge(record, thresholds)
     return [{"attack": "clean" if v.metric == "clean_accuracy" else v.attack,
              "eps": 0.0 if v.metric == "clean_accuracy" else v.epsilon,
              "eps_label": "0" if v.metric == "clean_accuracy" else v.epsilon_label,

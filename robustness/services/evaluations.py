@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
 
 from governance.jobs import Claim, Heartbeat, job_claim
-from robustness.engine.attacks import preset
-from robustness.engine.evaluate import evaluate_partial, number_of_batches, record_from_partial, resolve_device
+from robustness.engine.evaluate import (
+    EvaluationConfig,
+    evaluate_partial,
+    number_of_batches,
+    record_from_partial,
+    resolve_device,
+)
 from robustness.engine.metrics import EvaluationPartial
 from robustness.engine.progress import EvaluationCancelled
 from robustness.engine.records import library_versions
@@ -30,8 +35,9 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Prepared:
-    """What an evaluation needs in memory: the classifier, the data and their hashes."""
+    """What an evaluation needs in memory: its settings, the classifier, the data and their hashes."""
 
+    config: EvaluationConfig
     classifier: torch.nn.Module
     data: loading.LoadedData
     class_names: tuple[str, ...]
@@ -40,14 +46,14 @@ class Prepared:
 
 
 def evaluation_prepare(run: EvaluationRun) -> Prepared:
-    config = run.config
-    device = resolve_device(config.get("device", "auto"))
-    data = loading.data_load(dataset=run.dataset, builtin=config.get("builtin_dataset", ""),
-                             limit=config["n_examples"], seed=config["seed"])
+    config = EvaluationConfig.from_dict(run.config)
+    device = resolve_device(config.device)
+    data = loading.data_load(dataset=run.dataset, builtin=config.builtin_dataset, limit=config.n_examples,
+                             seed=config.seed)
     class_names = loading.classes_check(data.dataset, run.model_version)
     loaded, model_sha = loading.clip_load(run.model_version, str(device))
     classifier = loading.classifier_build(loaded, run.model_version, class_names)
-    return Prepared(classifier, data, class_names, device, model_sha)
+    return Prepared(config, classifier, data, class_names, device, model_sha)
 
 
 def evaluation_run_execute(*, run_id: int) -> str:
@@ -73,23 +79,28 @@ def _execute(claim: Claim) -> str:
         partial, resumed_from = evaluation_batches(run, prepared, heartbeat)
     except EvaluationCancelled as cancelled:
         return run_cancelled(claim, message=str(cancelled).capitalize() + ".")
-    record = record_from_partial(partial, attacks=[preset(name) for name in run.config["attacks"]],
-                                 class_names=prepared.class_names, dataset_name=prepared.data.name,
-                                 seed=run.config["seed"], batch_size=run.config["batch_size"],
-                                 device=prepared.device)
+    record = evaluation_record(partial, prepared)
     provenance = provenance_for(run, prepared, seconds=time.monotonic() - started, resumed_from=resumed_from)
     heartbeat.beat(progress=0.99, message="Writing the record, examples and evidence.", eta=None, force=True)
     evaluation_publish(claim=claim, run=run, record=record, provenance=provenance, prepared=prepared)
     return "succeeded"
 
 
+def evaluation_record(partial: EvaluationPartial, prepared: Prepared) -> Any:
+    """The engine's record of (merged) counts under the run's settings."""
+    config = prepared.config
+    return record_from_partial(partial, attacks=config.attack_specs, class_names=prepared.class_names,
+                               dataset_name=prepared.data.name, seed=config.seed, batch_size=config.batch_size,
+                               device=prepared.device)
+
+
 def evaluation_batches(run: EvaluationRun, prepared: Prepared, heartbeat: Heartbeat, *,
                        keys: list[list[Any]] | None = None, start: int = 0, end: int | None = None,
                        checkpoint: dict[str, Any] | None = None) -> tuple[EvaluationPartial, int]:
     """Batches [start, end) one at a time, storing the counts after each (the resume point)."""
-    config = run.config
-    attacks, epsilons = _attacks_and_epsilons(config, keys)
-    total = number_of_batches(len(prepared.data.dataset), config["batch_size"])
+    # The data is already limited to n_examples; a shard evaluates its own attack × ε keys.
+    config = replace(_keyed(prepared.config, keys), n_examples=len(prepared.data.dataset))
+    total = number_of_batches(len(prepared.data.dataset), config.batch_size)
     end = total if end is None else end
     stored = checkpoint if checkpoint is not None else run.checkpoint
     partial = EvaluationPartial.from_dict(stored["partial"]) if stored.get("partial") else None
@@ -98,9 +109,8 @@ def evaluation_batches(run: EvaluationRun, prepared: Prepared, heartbeat: Heartb
     for batch in range(first, end):
         if heartbeat.should_cancel():
             raise EvaluationCancelled(f"evaluation cancelled before batch {batch + 1} of {total}", partial)
-        piece = evaluate_partial(prepared.classifier, prepared.data.dataset, attacks=attacks, epsilons=epsilons,
-                                 n_examples=None, batch_size=config["batch_size"], seed=config["seed"],
-                                 device=prepared.device, start_batch=batch, end_batch=batch + 1)
+        piece = evaluate_partial(prepared.classifier, prepared.data.dataset, config, device=prepared.device,
+                                 start_batch=batch, end_batch=batch + 1)
         partial = piece if partial is None else partial.merge(piece)
         done = batch + 1 - start
         rate = (time.monotonic() - clock_start) / max(1, batch + 1 - done_at_start)
@@ -109,21 +119,21 @@ def evaluation_batches(run: EvaluationRun, prepared: Prepared, heartbeat: Heartb
                        checkpoint={"partial": partial.to_dict(), "next_batch": batch + 1})
     if partial is None:  # an empty range: nothing to evaluate (cannot happen with n >= 1)
         partial = EvaluationPartial.empty(len(prepared.class_names),
-                                          [(spec.name, eps) for spec in attacks for eps in epsilons])
+                                          [(spec.name, eps) for spec in config.attack_specs for eps in config.epsilons])
     return partial, first
 
 
-def _attacks_and_epsilons(config: dict[str, Any], keys: list[list[Any]] | None) -> tuple[list, list[float]]:
+def _keyed(config: EvaluationConfig, keys: list[list[Any]] | None) -> EvaluationConfig:
+    """The config narrowed to a shard's [attack, ε] keys (None: all of them)."""
     if keys is None:
-        return [preset(name) for name in config["attacks"]], [float(eps) for eps in config["epsilons"]]
-    names = list(dict.fromkeys(str(key[0]) for key in keys))
-    epsilons = list(dict.fromkeys(float(key[1]) for key in keys))
-    return [preset(name) for name in names], epsilons
+        return config
+    return replace(config, attacks=tuple(dict.fromkeys(str(key[0]) for key in keys)),
+                   epsilons=tuple(dict.fromkeys(float(key[1]) for key in keys)))
 
 
 def provenance_for(run: EvaluationRun, prepared: Prepared, *, seconds: float, resumed_from: int) -> dict[str, Any]:
     return {
-        "versions": library_versions(), "device": str(prepared.device), "seed": run.config["seed"],
+        "versions": library_versions(), "device": str(prepared.device), "seed": prepared.config.seed,
         "model_sha256": prepared.model_sha256 or run.model_version.checkpoint_sha256,
         "data_sha256": prepared.data.sha256, "dataset": prepared.data.name,
         "duration_seconds": round(seconds, 3), "attempt": run.attempt + 0, "resumed_from_batch": resumed_from,

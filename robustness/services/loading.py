@@ -17,15 +17,26 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 
 from governance.models.registry import Dataset, ModelVersion
+from robustness.engine.attacks import PRESETS
 from robustness.engine.checkpoints import sha256_file
 from robustness.engine.classifier import DEFAULT_TEMPLATES, ZeroShotClassifier
 from robustness.engine.data import ImageDataset, load_image_zip, subset, validate_dataset_for_model
-from robustness.engine.errors import CheckpointError, DatasetError
+from robustness.engine.errors import CheckpointError, DatasetError, EngineError
 from robustness.engine.models import LoadedClip, ModelSpec, load_clip
 
 logger = logging.getLogger(__name__)
 
 # Built-in data the platform makes itself (no downloads): the synthetic benchmark and digits.
+ATTACK_PRESETS: tuple[str, ...] = tuple(PRESETS)  # what the forms offer
+
+
+def retraining_methods() -> tuple[str, ...]:
+    """The fine-tuning methods a retraining may use (the trainer is imported only when asked)."""
+    from robustness.engine.finetune import METHODS
+
+    return METHODS
+
+
 BUILTIN_DATASETS = {
     "synthetic-held-out": "Synthetic shapes: held-out colour-shape compositions (test split)",
     "synthetic-seen": "Synthetic shapes: compositions seen in pretraining (test split)",
@@ -91,6 +102,31 @@ def model_spec_for(version: ModelVersion) -> tuple[ModelSpec, str]:
         return ModelSpec(version.architecture, checkpoint_path=str(path), model_config=version.model_config), digest
     return ModelSpec(version.architecture, model_config=version.model_config,
                      pretrained_tag=version.pretrained_tag or None), ""
+
+
+def model_version_verdict(version: ModelVersion) -> tuple[bool, str]:
+    """Whether a registered model version loads offline (its own upload, SHA-256 checked, or an open_clip
+    tag) and tokenises its prompts; (False, reason) for bad input."""
+    try:
+        spec, _digest = model_spec_for(version)
+        loaded = load_clip(spec)
+        loaded.tokenizer([template.replace("{c}", name).replace("{}", name)
+                          for template in version.prompt_templates[:1] for name in version.class_names])
+    except EngineError as error:
+        return False, str(error)
+    parameters = sum(parameter.numel() for parameter in loaded.model.parameters())
+    return True, f"Loaded {version.architecture} ({parameters:,} parameters, input {loaded.image_size} px)."
+
+
+def dataset_verdict(dataset: Dataset) -> tuple[bool, str, list[str] | None, int | None]:
+    """Whether an uploaded image zip decodes as hostile-until-proven-otherwise data: (valid, reason,
+    class names, image count)."""
+    try:
+        loaded = load_image_zip(dataset.file.path)
+    except EngineError as error:
+        return False, str(error), None, None
+    names = list(loaded.class_names)
+    return True, f"{len(loaded)} images in {len(names)} classes decoded.", names, len(loaded)
 
 
 def clip_load(version: ModelVersion, device: str) -> tuple[LoadedClip, str]:

@@ -25,6 +25,7 @@ from robustness.models import AlertKind, EvaluationRun, RobustnessAlert, RunStat
 from robustness.services import artifacts
 from robustness.services.comparisons import regressions_find, threshold_failures
 from robustness.services.outcomes import remove_tree
+from robustness.services.run_settings import evaluation_comparable
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def evaluation_publish(*, claim: Claim, run: EvaluationRun, record: RobustnessRe
     try:
         examples = artifacts.adversarial_examples_write(
             classifier=prepared.classifier, dataset=prepared.data.dataset, class_names=prepared.class_names,
-            config=run.config, folder=staging)
+            config=prepared.config, folder=staging)
         (staging / "record.json").write_text(record.to_json(), encoding="utf-8")
     except BaseException:
         remove_tree(staging)
@@ -162,10 +163,11 @@ def previous_evaluation(run: EvaluationRun) -> EvaluationRun | None:
     candidates = (EvaluationRun.objects.filter(model_version=run.model_version, dataset=run.dataset,
                                                status=RunStatus.SUCCEEDED).exclude(pk=run.pk)
                   .order_by("-finished_at", "-pk"))
+    settings = evaluation_comparable(run.config)
+    if settings is None:
+        return None
     for candidate in candidates[:20]:
-        same = all(candidate.config.get(key) == run.config.get(key)
-                   for key in ("attacks", "epsilons", "n_examples", "builtin_dataset", "seed"))
-        if same:
+        if evaluation_comparable(candidate.config) == settings:
             return candidate
     return None
 

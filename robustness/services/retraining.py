@@ -20,15 +20,14 @@ from governance.jobs import Claim, Heartbeat, job_claim, job_succeeded
 from governance.models.registry import Dataset, ModelVersion
 from governance.services.model_versions import model_version_create, training_card_save
 from robustness.engine.evaluate import resolve_device
-from robustness.engine.finetune import RetrainConfig, retrain
+from robustness.engine.finetune import retrain
 from robustness.engine.progress import RetrainingCancelled
 from robustness.models import EvaluationRun, RetrainingRun, RunStatus, RunTrigger
 from robustness.services import artifacts, loading
 from robustness.services.outcomes import remove_tree, run_cancelled, run_guarded
 from robustness.services.run_requests import evaluation_run_request
+from robustness.services.run_settings import RetrainingSettings
 
-ENGINE_FIELDS = ("method", "lr", "steps", "warmup_steps", "batch_size", "eps", "attack_steps", "seed",
-                 "checkpoint_every")
 LOSS_TERMS = {
     "alignment-ce": [{"name": "alignment cross-entropy on adversarial images", "kind": "robustness", "weight": 1.0},
                      {"name": "clean/adversarial consistency", "kind": "regularisation", "weight": 1.0}],
@@ -58,13 +57,13 @@ def _execute(claim: Claim) -> str:
         remove_tree(work_directory(run.pk))
         return run_cancelled(claim, message="Cancelled before it started.")
     started = time.monotonic()
-    config = run.config
-    device = resolve_device(config.get("device", "auto"))
-    data = loading.data_load(dataset=run.training_dataset, builtin=config.get("builtin_dataset", ""), limit=None,
-                             seed=config["seed"])
+    settings = RetrainingSettings.from_dict(run.config)
+    engine_config = settings.engine
+    device = resolve_device(settings.device)
+    data = loading.data_load(dataset=run.training_dataset, builtin=settings.builtin_dataset, limit=None,
+                             seed=engine_config.seed)
     loaded, model_sha = loading.clip_load(run.model_version, str(device))
     classifier = loading.classifier_build(loaded, run.model_version, tuple(data.dataset.class_names))
-    engine_config = RetrainConfig(**{key: config[key] for key in ENGINE_FIELDS})
     work = work_directory(run.pk)
     resumable = (work / "training-state.pt").is_file()
     parent = loading.version_checkpoint_path(run.model_version) if run.model_version.checkpoint else None
@@ -84,7 +83,7 @@ def _execute(claim: Claim) -> str:
         return run_cancelled(claim, message=str(cancelled).capitalize() + ".")
     heartbeat.beat(progress=0.97, message="Registering the new model version.", eta=None, force=True)
     card = json.loads(outcome.card_path.read_text(encoding="utf-8"))
-    provenance = {"versions": card.get("versions", {}), "device": str(device), "seed": config["seed"],
+    provenance = {"versions": card.get("versions", {}), "device": str(device), "seed": engine_config.seed,
                   "model_sha256": model_sha, "data_sha256": data.sha256, "dataset": data.name,
                   "output_sha256": outcome.checkpoint_sha256, "resumed_from_step": outcome.resumed_from_step,
                   "resumed": resumable, "duration_seconds": round(time.monotonic() - started, 3),
@@ -97,49 +96,49 @@ def _execute(claim: Claim) -> str:
 @transaction.atomic
 def _finish(claim: Claim, run: RetrainingRun, checkpoint: Path, card: dict[str, Any], provenance: dict[str, Any],
             losses: list[float]) -> None:
-    parent = run.model_version
+    parent, settings = run.model_version, RetrainingSettings.from_dict(run.config)
+    method = settings.engine.method
     with checkpoint.open("rb") as handle:
         version = model_version_create(
             ai_system=run.ai_system, actor=None, checkpoint=File(handle, name="model.safetensors"),
-            data={"version": f"{parent.version}+{run.config['method']}-r{run.pk}"[:80],
+            data={"version": f"{parent.version}+{method}-r{run.pk}"[:80],
                   "architecture": parent.architecture, "model_config": parent.model_config, "pretrained_tag": "",
                   "class_names": parent.class_names, "prompt_templates": parent.prompt_templates, "parent": parent})
     training_card_save(model_version=version, actor=None, data={
-        "loss_terms": LOSS_TERMS[run.config["method"]],
-        "achieves_intended_outcome": f"Adversarial fine-tuning ({run.config['method']}) of the vision tower at "
-                                     f"ε = {run.config['eps']:.5f}; measured by the automatic re-evaluation."})
+        "loss_terms": LOSS_TERMS[method],
+        "achieves_intended_outcome": f"Adversarial fine-tuning ({method}) of the vision tower at "
+                                     f"ε = {settings.engine.eps:.5f}; measured by the automatic re-evaluation."})
     result = {"card": card, "losses": losses[-200:], "output_model_version_id": version.pk,
               "output_version": version.version}
     job_succeeded(claim, message=f"Finished: new model version {version.version}.", result=result,
                   provenance=provenance, output_model_version=version, checkpoint={})
-    evaluation = run.config.get("evaluation") or {}
-    dataset = Dataset.objects.filter(pk=evaluation.get("dataset_id"), organisation_id=run.organisation_id).first()
-    _before_evaluation_ensure(run, evaluation, dataset)
-    evaluation_run_request(ai_system=run.ai_system, model_version=version, actor=None, config=evaluation,
+    dataset_id = settings.evaluation_dataset_id
+    dataset = None if dataset_id is None else Dataset.objects.filter(
+        pk=dataset_id, organisation_id=run.organisation_id).first()
+    _before_evaluation_ensure(run, settings, dataset)
+    evaluation_run_request(ai_system=run.ai_system, model_version=version, actor=None, config=settings.evaluation,
                            dataset=dataset, trigger=RunTrigger.RETRAINING, retraining=run)
 
 
-def _before_evaluation_ensure(run: RetrainingRun, evaluation: dict[str, Any], dataset: Dataset | None) -> None:
+def _before_evaluation_ensure(run: RetrainingRun, settings: RetrainingSettings, dataset: Dataset | None) -> None:
     """Before/after must compare like with like: evaluate the parent too unless it already was."""
-    keys = ("attacks", "epsilons", "n_examples", "builtin_dataset", "seed")
     for earlier in EvaluationRun.objects.filter(model_version=run.model_version, dataset=dataset).exclude(
             status__in=[RunStatus.FAILED, RunStatus.CANCELLED]):
-        if all(earlier.config.get(key) == evaluation.get(key) for key in keys):
+        if settings.evaluation_matches(earlier.config):
             return
-    evaluation_run_request(ai_system=run.ai_system, model_version=run.model_version, actor=None, config=evaluation,
-                           dataset=dataset, trigger=RunTrigger.RETRAINING, retraining=run)
+    evaluation_run_request(ai_system=run.ai_system, model_version=run.model_version, actor=None,
+                           config=settings.evaluation, dataset=dataset, trigger=RunTrigger.RETRAINING, retraining=run)
 
 
 def parent_and_child_evaluations(run: RetrainingRun) -> tuple[EvaluationRun | None, EvaluationRun | None]:
     """The parent's and the new version's evaluations with the run's settings (for side by side)."""
-    evaluation = run.config.get("evaluation") or {}
-    keys = ("attacks", "epsilons", "n_examples", "builtin_dataset", "seed")
+    settings = RetrainingSettings.from_dict(run.config)
 
     def latest(version: ModelVersion | None) -> EvaluationRun | None:
         if version is None:
             return None
         for candidate in EvaluationRun.objects.filter(model_version=version).order_by("-created_at"):
-            if all(candidate.config.get(key) == evaluation.get(key) for key in keys):
+            if settings.evaluation_matches(candidate.config):
                 return candidate
         return None
 

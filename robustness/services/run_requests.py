@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,7 +21,9 @@ from governance.audit import Actor
 from governance.jobs import job_enqueue
 from governance.models.registry import AISystem, Dataset, ModelVersion, ValidationStatus
 from governance.services._audit import record_create, record_update, snapshot
+from governance.thresholds import parse_epsilon
 from robustness.engine.attacks import PRESETS
+from robustness.engine.evaluate import DEVICES, EvaluationConfig, EvaluationConfigError
 from robustness.models import (
     AnchorAnalysis,
     EvaluationRun,
@@ -49,7 +50,6 @@ TASKS: dict[type[models.Model], str] = {
     RetrainingRun: RETRAINING_RUN_EXECUTE,
     EvaluationShard: EVALUATION_SHARD_EXECUTE,
 }
-MAX_EXAMPLES = 100_000
 
 
 def run_enqueue(run: models.Model) -> None:
@@ -87,9 +87,6 @@ def _dataset_check(ai_system: AISystem, dataset: Dataset | None, builtin: str, f
         raise ValidationError({field: f"This dataset is invalid: {dataset.status_reason}"})
 
 
-DEVICES = re.compile(r"^(auto|cpu|cuda(:\d{1,2})?)$")
-
-
 def _config_errors(clean: Callable[[Mapping[str, Any]], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
     """Settings come from people and API clients: anything unreadable is a 400, never a 500."""
     @functools.wraps(clean)
@@ -113,6 +110,13 @@ def _bounded(value: Any, low: float, high: float, field: str, kind: type = int) 
     return number
 
 
+def _epsilon_one(value: Any) -> float:
+    try:
+        return parse_epsilon(value)
+    except ValueError as error:
+        raise ValidationError({"eps": str(error)}) from None
+
+
 def _names(value: Any, field: str) -> list[str]:
     if value in (None, ""):
         return []
@@ -121,35 +125,32 @@ def _names(value: Any, field: str) -> list[str]:
     return [item.strip() for item in value if item.strip()][:1000]
 
 
-@_config_errors
-def evaluation_config_clean(config: Mapping[str, Any]) -> dict[str, Any]:
-    attacks = _names(config.get("attacks"), "attacks") or ["screen-pgd10"]
-    unknown = [name for name in attacks if name not in PRESETS]
+def evaluation_config_clean(config: Any) -> EvaluationConfig:
+    """A request's settings as the engine's frozen `EvaluationConfig` (its ranges, stated once there), limited
+    to the attack presets; anything else is a 400 naming the setting."""
+    try:
+        cleaned = EvaluationConfig.from_dict(config)
+    except EvaluationConfigError as error:
+        raise ValidationError({error.field: _sentence(str(error))}) from None
+    unknown = [name for name in cleaned.attacks if name not in PRESETS]
     if unknown:
         raise ValidationError({"attacks": f"Unknown attack presets {unknown}; choose from {', '.join(PRESETS)}."})
-    raw_epsilons = config.get("epsilons") or [1 / 255, 4 / 255]
-    if not isinstance(raw_epsilons, list) or len(raw_epsilons) > 32:
-        raise ValidationError({"epsilons": "Give a list of at most 32 ε values."})
-    epsilons = sorted({float(eps) for eps in raw_epsilons})
-    if not epsilons or any(not 0 < eps <= 0.5 for eps in epsilons):
-        raise ValidationError({"epsilons": "Each ε must be a fraction in (0, 0.5], e.g. 4/255."})
-    return {"attacks": attacks, "epsilons": epsilons,
-            "n_examples": _bounded(config.get("n_examples") or 200, 1, MAX_EXAMPLES, "n_examples"),
-            "batch_size": _bounded(config.get("batch_size") or 32, 1, 4096, "batch_size"),
-            "seed": _bounded(config.get("seed") or 0, 0, 2**31 - 1, "seed"),
-            "builtin_dataset": str(config.get("builtin_dataset") or ""),
-            "examples_to_show": _bounded(config.get("examples_to_show", 4), 0, 16, "examples_to_show"),
-            "device": str(config.get("device") or "auto"), "split_attacks": config.get("split_attacks") is True}
+    return cleaned
+
+
+def _sentence(message: str) -> str:
+    """The engine's message as a sentence; it begins with the setting's own name (`batch_size …`), kept as is."""
+    return message if message.endswith(".") else f"{message}."
 
 
 def _shards_plan(run: EvaluationRun) -> None:
     """Batch-aligned example ranges (× attack-ε keys when split_attacks) as shard rows."""
-    config = run.config
-    batches = -(-config["n_examples"] // config["batch_size"])
+    config = EvaluationConfig.from_dict(run.config)
+    batches = -(-(config.n_examples or 1) // config.batch_size)
     ranges_wanted = run.shard_count
-    keys = [[attack, eps] for attack in config["attacks"] for eps in config["epsilons"]]
-    key_groups = [[key] for key in keys] if config["split_attacks"] else [keys]
-    if config["split_attacks"]:
+    keys = [[attack, eps] for attack in config.attacks for eps in config.epsilons]
+    key_groups = [[key] for key in keys] if config.split_attacks else [keys]
+    if config.split_attacks:
         ranges_wanted = max(1, run.shard_count // len(key_groups))
     step = -(-batches // min(ranges_wanted, batches))
     index = 0
@@ -169,12 +170,12 @@ def evaluation_run_request(*, ai_system: AISystem, model_version: ModelVersion, 
                            retraining: RetrainingRun | None = None) -> EvaluationRun:
     _version_check(ai_system, model_version)
     frozen = evaluation_config_clean(config)
-    _dataset_check(ai_system, dataset, frozen["builtin_dataset"], "dataset")
+    _dataset_check(ai_system, dataset, frozen.builtin_dataset, "dataset")
     if not 1 <= shards <= 64:
         raise ValidationError({"shards": "Shards must be in 1..64."})
     run = EvaluationRun.objects.create(
         organisation=ai_system.organisation, ai_system=ai_system, model_version=model_version, dataset=dataset,
-        requester=_user(actor), trigger=trigger, rerun_of=rerun_of, retraining=retraining, config=frozen,
+        requester=_user(actor), trigger=trigger, rerun_of=rerun_of, retraining=retraining, config=frozen.to_dict(),
         shard_count=shards, message="Waiting for a robustness worker.",
         provenance={"model_sha256": model_version.checkpoint_sha256, "data_sha256": dataset.sha256 if dataset else ""})
     if shards > 1:
@@ -223,7 +224,7 @@ def retraining_config_clean(config: Mapping[str, Any]) -> dict[str, Any]:
     evaluation = config.get("evaluation") or {}
     if not isinstance(evaluation, Mapping):
         raise ValidationError({"evaluation": "The re-evaluation settings must be a JSON object."})
-    return {"method": method, "steps": steps, "eps": _bounded(config.get("eps") or 4 / 255, 1e-6, 0.5, "eps", float),
+    return {"method": method, "steps": steps, "eps": _epsilon_one(config.get("eps") or 4 / 255),
             "lr": _bounded(config.get("lr") or 2e-4, 1e-9, 1.0, "lr", float),
             "batch_size": _bounded(config.get("batch_size") or 32, 1, 4096, "batch_size"),
             "attack_steps": _bounded(config.get("attack_steps") or 2, 1, 1000, "attack_steps"),
@@ -246,7 +247,7 @@ def retraining_run_request(*, ai_system: AISystem, model_version: ModelVersion, 
     if not frozen["evaluation"]:
         frozen["evaluation"] = _latest_evaluation_settings(model_version)
     else:
-        frozen["evaluation"] = {**evaluation_config_clean(frozen["evaluation"]),
+        frozen["evaluation"] = {**evaluation_config_clean(frozen["evaluation"]).to_dict(),
                                 "dataset_id": frozen["evaluation"].get("dataset_id")}
     run = RetrainingRun.objects.create(
         organisation=ai_system.organisation, ai_system=ai_system, model_version=model_version,
@@ -261,7 +262,7 @@ def _latest_evaluation_settings(version: ModelVersion) -> dict[str, Any]:
     latest = (EvaluationRun.objects.filter(model_version=version, status=RunStatus.SUCCEEDED)
               .order_by("-finished_at").first())
     if latest is None:
-        return {**evaluation_config_clean({"builtin_dataset": "synthetic-held-out"}), "dataset_id": None}
+        return {**evaluation_config_clean({"builtin_dataset": "synthetic-held-out"}).to_dict(), "dataset_id": None}
     return {**latest.config, "dataset_id": latest.dataset_id}
 
 

@@ -15,12 +15,16 @@ from django.db import transaction
 from django.db.models import Avg
 
 from governance.jobs import Claim, Heartbeat, job_claim, job_succeeded
-from robustness.engine.attacks import preset
-from robustness.engine.evaluate import record_from_partial
+from robustness.engine.evaluate import EvaluationConfig
 from robustness.engine.metrics import AttackCounts, EvaluationPartial, merge_all
 from robustness.engine.progress import EvaluationCancelled
 from robustness.models import EvaluationRun, EvaluationShard, RunStatus
-from robustness.services.evaluations import evaluation_batches, evaluation_prepare, provenance_for
+from robustness.services.evaluations import (
+    evaluation_batches,
+    evaluation_prepare,
+    evaluation_record,
+    provenance_for,
+)
 from robustness.services.outcomes import run_cancelled, run_guarded
 from robustness.services.publishing import evaluation_publish
 
@@ -81,7 +85,8 @@ def _run_progress(run_id: int) -> None:
 def shards_merged(shards: list[EvaluationShard], run: EvaluationRun) -> EvaluationPartial:
     """Exact merge: per batch range, join the attack-ε keys (clean counts are the same in each),
     then add the ranges' counts."""
-    order = [(name, float(eps)) for name in run.config["attacks"] for eps in run.config["epsilons"]]
+    config = EvaluationConfig.from_dict(run.config)
+    order = [(spec.name, eps) for spec in config.attack_specs for eps in config.epsilons]
     by_range: dict[tuple[int, int], list[EvaluationPartial]] = defaultdict(list)
     for shard in shards:
         by_range[(shard.start_batch, shard.end_batch)].append(EvaluationPartial.from_dict(shard.partial))
@@ -116,9 +121,7 @@ def _merge(claim: Claim, run: EvaluationRun, shards: list[EvaluationShard]) -> s
     started = time.monotonic()
     partial = shards_merged(shards, run)
     prepared = evaluation_prepare(run)
-    record = record_from_partial(partial, attacks=[preset(name) for name in run.config["attacks"]],
-                                 class_names=prepared.class_names, dataset_name=prepared.data.name,
-                                 seed=run.config["seed"], batch_size=run.config["batch_size"], device=prepared.device)
+    record = evaluation_record(partial, prepared)
     run.attempt = claim.attempt
     provenance = provenance_for(run, prepared, seconds=time.monotonic() - started, resumed_from=0)
     provenance["shards"] = [{"index": s.index, "batches": [s.start_batch, s.end_batch], "keys": s.keys,

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.urls import reverse
 
@@ -11,7 +13,7 @@ from assessments.reporting.pdf import report_html
 from assessments.selectors.dashboard import dashboard_get
 from assessments.services import assessment_create, report_request
 from governance.models import AISystem
-from governance.thresholds import MeasuredPoint, ThresholdVerdict, thresholds_judge
+from governance.thresholds import ThresholdCheck, thresholds_judge
 from robustness.services.comparisons import threshold_failures
 from tests.assessments.factories import ENGINE_RECORD, model_version_make
 from tests.assessments.machine_runs import run_published
@@ -23,6 +25,15 @@ ONLY_CLEAN_FAILS = [{"attack": "screen-pgd10", "epsilon": 4 / 255, "min_robust_a
 pytestmark = pytest.mark.usefixtures("frozen_clock")
 
 
+def _record(clean: float | None, *points: tuple[str, float, float]) -> dict[str, Any]:
+    """The parts of a `RobustnessRecordDict` the judge reads."""
+    record: dict[str, Any] = {"results": [{"attack": attack, "eps": eps, "robust_accuracy": {"value": accuracy}}
+                                          for attack, eps, accuracy in points]}
+    if clean is not None:
+        record["clean_accuracy"] = {"value": clean, "low": clean, "high": clean}
+    return record
+
+
 @pytest.fixture
 def strict_system(acme) -> AISystem:
     return AISystem.objects.create(organisation=acme, name="Strict sorter", intended_purpose="Sort parcels",
@@ -30,19 +41,18 @@ def strict_system(acme) -> AISystem:
 
 
 def test_the_judge_gives_one_verdict_per_threshold_and_metric():
-    verdicts = thresholds_judge(ONLY_CLEAN_FAILS, clean_accuracy=0.91,
-                                points=[MeasuredPoint("screen-pgd10", 4 / 255, 0.21)])
+    verdicts = thresholds_judge(_record(0.91, ("screen-pgd10", 4 / 255, 0.21)), ONLY_CLEAN_FAILS)
     assert verdicts == (
-        ThresholdVerdict(attack="screen-pgd10", epsilon_label="4/255", minimum=0.20, measured=0.21, passed=True,
+        ThresholdCheck(attack="screen-pgd10", epsilon_label="4/255", minimum=0.20, measured=0.21, passed=True,
                          metric="robust_accuracy", epsilon=4 / 255),
-        ThresholdVerdict(attack="screen-pgd10", epsilon_label="4/255", minimum=0.95, measured=0.91, passed=False,
+        ThresholdCheck(attack="screen-pgd10", epsilon_label="4/255", minimum=0.95, measured=0.91, passed=False,
                          metric="clean_accuracy", epsilon=4 / 255),
     )
     assert [v.label for v in verdicts] == ["screen-pgd10 at ε = 4/255", "clean accuracy"]
 
 
 def test_the_judge_says_not_measured_rather_than_guess():
-    verdicts = thresholds_judge(ONLY_CLEAN_FAILS, clean_accuracy=None, points=[MeasuredPoint("cw-linf", 4 / 255, 0.9)])
+    verdicts = thresholds_judge(_record(None, ("cw-linf", 4 / 255, 0.9)), ONLY_CLEAN_FAILS)
     assert [(v.metric, v.measured, v.passed) for v in verdicts] == [("robust_accuracy", None, None),
                                                                     ("clean_accuracy", None, None)]
 
@@ -51,12 +61,12 @@ def test_the_judge_says_not_measured_rather_than_guess():
                                                          "min_robust_accuracy": 0.1},
                                  {"attack": "screen-pgd10", "epsilon": 4 / 255, "min_robust_accuracy": "high"}])
 def test_the_judge_skips_rows_it_cannot_read(row):
-    assert thresholds_judge([row], clean_accuracy=0.9, points=[MeasuredPoint("screen-pgd10", 4 / 255, 0.5)]) == ()
+    assert thresholds_judge(_record(0.9, ("screen-pgd10", 4 / 255, 0.5)), [row]) == ()
 
 
 def test_a_measurement_equal_to_the_minimum_passes():
-    verdicts = thresholds_judge([{"attack": "screen-pgd10", "epsilon": "4/255", "min_robust_accuracy": 0.21}],
-                                clean_accuracy=0.9, points=[MeasuredPoint("screen-pgd10", 4 / 255, 0.21)])
+    verdicts = thresholds_judge(_record(0.9, ("screen-pgd10", 4 / 255, 0.21)),
+                                [{"attack": "screen-pgd10", "epsilon": "4/255", "min_robust_accuracy": 0.21}])
     assert [v.passed for v in verdicts] == [True]
 
 
@@ -92,3 +102,16 @@ def test_finding_dashboard_evidence_page_and_pdf_agree_when_only_clean_accuracy_
                                                                  ("clean accuracy", False)]
     assert pdf_summary.passed is False
     assert '<td>clean accuracy</td><td>0.950</td><td>0.910</td><td><span class="fail">FAIL</span>' in html
+
+
+def test_the_record_contract_is_the_engine_record():
+    records = pytest.importorskip("robustness.engine.records")
+    from dataclasses import fields
+
+    from governance.thresholds import AccuracyDict, ClassAccuracyDict, RobustnessRecordDict, RobustnessResultDict
+    from robustness.engine.metrics import Interval
+
+    assert set(RobustnessRecordDict.__annotations__) == {f.name for f in fields(records.RobustnessRecord)}
+    assert set(RobustnessResultDict.__annotations__) == {f.name for f in fields(records.AttackResult)}
+    assert set(ClassAccuracyDict.__annotations__) == {f.name for f in fields(records.ClassAccuracy)}
+    assert set(AccuracyDict.__annotations__) == {f.name for f in fields(Interval)}

@@ -7,15 +7,22 @@ from typing import Any
 import pytest
 import torch
 
-from robustness.engine.attacks import parse_attack, preset
+from robustness.engine.attacks import parse_attack
 from robustness.engine.errors import DatasetError, EngineError
-from robustness.engine.evaluate import EvaluationResult, evaluate, record_from_partial
+from robustness.engine.evaluate import (
+    EvaluationConfig,
+    EvaluationConfigError,
+    EvaluationResult,
+    adversarial_examples,
+    evaluate,
+    record_from_partial,
+)
 from robustness.engine.metrics import EvaluationPartial, merge_all
 from robustness.engine.progress import EvaluationCancelled
 from tests.robustness.engine.tiny_models import LinearZeroShot, TensorImages, self_labelled_images, tiny_classifier
 
 EPSILONS = [1 / 255, 4 / 255]
-ATTACKS = [parse_attack("pgd:steps=3"), parse_attack("cw-linf:steps=3,alpha=1/2")]  # few steps: tests stay fast
+ATTACKS = ["pgd:steps=3", "cw-linf:steps=3,alpha=1/2"]  # few steps: tests stay fast
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +31,16 @@ def tiny_setup() -> tuple[torch.nn.Module, TensorImages]:
     return classifier, self_labelled_images(classifier, 12)
 
 
+RUN_OPTIONS = ("progress", "should_cancel", "start_batch", "end_batch")
+
+
 def _run(classifier: torch.nn.Module, data: TensorImages, **kwargs: Any) -> EvaluationResult:
-    options: dict[str, Any] = {"attacks": ATTACKS, "epsilons": EPSILONS, "batch_size": 4, "seed": 11, "device": "cpu"}
-    options.update(kwargs)
-    return evaluate(classifier, data, **options)
+    settings: dict[str, Any] = {"attacks": ATTACKS, "epsilons": EPSILONS, "batch_size": 4, "seed": 11, "device": "cpu",
+                                "n_examples": None}
+    settings.update({key: value for key, value in kwargs.items() if key not in RUN_OPTIONS})
+    config = EvaluationConfig(**{**settings, "attacks": tuple(settings["attacks"]),
+                                 "epsilons": tuple(settings["epsilons"])})
+    return evaluate(classifier, data, config, **{key: value for key, value in kwargs.items() if key in RUN_OPTIONS})
 
 
 def test_shards_evaluated_separately_merge_to_the_full_run(tiny_setup) -> None:
@@ -44,7 +57,7 @@ def test_shards_evaluated_separately_merge_to_the_full_run(tiny_setup) -> None:
     assert merged.batches == (0, 1, 2) and merged.n_examples == 12
     rebuilt = record_from_partial(
         merged,
-        attacks=ATTACKS,
+        attacks=[parse_attack(name) for name in ATTACKS],
         class_names=classifier.class_names,
         dataset_name="dataset",
         seed=11,
@@ -60,7 +73,7 @@ def test_linear_head_shards_with_apgd_merge_exactly() -> None:
     images = torch.rand(30, 3, 4, 4, generator=generator)
     labels = model(images).argmax(1)
     data = TensorImages(images, labels)
-    attacks = [parse_attack("apgd-ce:steps=3"), parse_attack("fgsm")]
+    attacks = ["apgd-ce:steps=3", "fgsm"]
     whole = _run(model, data, attacks=attacks, batch_size=7)
     halves = [
         _run(model, data, attacks=attacks, batch_size=7, end_batch=2),
@@ -110,7 +123,7 @@ def test_bad_input_raises_dataset_errors(tiny_setup) -> None:
     with pytest.raises(DatasetError, match="labels must lie in \\[0, 4\\)"):
         _run(classifier, bad_labels)
     with pytest.raises(DatasetError, match="only once"):
-        _run(classifier, data, attacks=[preset("cw-linf"), preset("cw-linf")])
+        _run(classifier, data, attacks=["cw-linf", "cw-linf"])
 
 
 def test_evaluation_leaves_the_model_as_it_found_it(tiny_setup) -> None:
@@ -122,3 +135,65 @@ def test_evaluation_leaves_the_model_as_it_found_it(tiny_setup) -> None:
     assert classifier.training and [p.requires_grad for p in classifier.parameters()] == flags
     assert all(torch.equal(before[k], v) for k, v in classifier.state_dict().items())
     classifier.eval()
+
+
+# The config stored on a run row before `EvaluationConfig` existed (`evaluation_config_clean`'s output).
+STORED_BEFORE = {"attacks": ["screen-pgd10", "cw-linf"], "epsilons": [0.00392156862745098, 0.01568627450980392],
+                 "n_examples": 24, "batch_size": 8, "seed": 3, "builtin_dataset": "synthetic-held-out",
+                 "examples_to_show": 0, "device": "auto", "split_attacks": False}
+
+
+def test_a_config_stored_by_an_old_run_loads_and_round_trips() -> None:
+    config = EvaluationConfig.from_dict(STORED_BEFORE)
+    assert config == EvaluationConfig(attacks=("screen-pgd10", "cw-linf"), epsilons=(1 / 255, 4 / 255), n_examples=24,
+                                      batch_size=8, seed=3, builtin_dataset="synthetic-held-out",
+                                      examples_to_show=0, device="auto", split_attacks=False)
+    assert config.to_dict() == STORED_BEFORE
+    assert [spec.preset for spec in config.attack_specs] == ["screen-pgd10", "cw-linf"]
+    retraining_evaluation = {**STORED_BEFORE, "dataset_id": 7}  # a retraining's stored re-evaluation settings
+    assert EvaluationConfig.from_dict(retraining_evaluation) == config
+
+
+def test_from_dict_fills_defaults_reads_fractions_and_sorts_epsilons() -> None:
+    config = EvaluationConfig.from_dict({"epsilons": ["4/255", 1 / 255, "4/255"], "examples_to_show": 0})
+    assert (config.attacks, config.epsilons, config.n_examples, config.batch_size, config.seed) == (
+        ("screen-pgd10",), (1 / 255, 4 / 255), 200, 32, 0)
+    assert (config.examples_to_show, config.device, config.split_attacks) == (0, "auto", False)
+
+
+@pytest.mark.parametrize(("settings", "field", "words"), [
+    ({"epsilons": [0.6, 1.5]}, "epsilons", "ε must lie in \\(0, 1\\]"),
+    ({"epsilons": "4/255"}, "epsilons", "a list of at most 32"),
+    ({"epsilons": [float("nan")]}, "epsilons", "ε must lie in"),
+    ({"attacks": "screen-pgd10"}, "attacks", "a list of names"),
+    ({"attacks": ["rm -rf"]}, "attacks", "unknown attack .rm -rf.; choose one of fgsm"),
+    ({"n_examples": 100_001}, "n_examples", "n_examples must be a whole number in 1..100000"),
+    ({"n_examples": "many"}, "n_examples", "n_examples must be a whole number"),
+    ({"batch_size": 10**30}, "batch_size", "batch_size must be a whole number in 1..4096"),
+    ({"seed": -1}, "seed", "seed must be a whole number in 0..2147483647"),
+    ({"examples_to_show": 17}, "examples_to_show", "examples_to_show must be a whole number in 0..16"),
+    ({"device": "cuda; reboot"}, "device", "device must be auto, cpu, cuda or cuda:N"),
+    ([], "config", "settings must be a JSON object"),
+])
+def test_from_dict_refuses_nonsense_with_a_sentence_naming_the_setting(settings, field, words) -> None:
+    with pytest.raises(EvaluationConfigError, match=words) as raised:
+        EvaluationConfig.from_dict(settings)
+    assert raised.value.field == field
+
+
+def test_adversarial_examples_stay_in_the_ball_and_leave_the_model_as_found(tiny_setup) -> None:
+    classifier, data = tiny_setup
+    classifier.train()
+    flags = [p.requires_grad for p in classifier.parameters()]
+    config = EvaluationConfig(attacks=("pgd:steps=3", "fgsm"), epsilons=(1 / 255, 4 / 255), examples_to_show=3,
+                              device="cpu", seed=5)
+    examples = adversarial_examples(classifier, data, config)
+    assert [(e.index, e.label, e.attack, e.eps) for e in examples] == [
+        (i, int(data.labels[i]), "pgd-3", 4 / 255) for i in range(3)]
+    for example in examples:
+        assert torch.equal(example.image, data.images[example.index])
+        assert float((example.adversarial - example.image).abs().max()) <= 4 / 255 + 1e-6
+        assert float(example.perturbation.min()) >= -1e-4 and float(example.perturbation.max()) <= 1 + 1e-4
+    assert classifier.training and [p.requires_grad for p in classifier.parameters()] == flags
+    classifier.eval()
+    assert adversarial_examples(classifier, data, EvaluationConfig(examples_to_show=0, device="cpu")) == []

@@ -9,8 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from robustness.engine.anchors import anchor_diagnostics, fit_anchor_expansion
-from robustness.engine.attacks import preset
-from robustness.engine.evaluate import evaluate
+from robustness.engine.evaluate import EvaluationConfig, evaluate
 from robustness.engine.losses import soft_cross_entropy
 from tests.robustness.engine.tiny_models import LinearZeroShot, TensorImages
 
@@ -26,9 +25,8 @@ def test_pgd_robust_accuracy_equals_the_exact_answer_on_a_linear_head() -> None:
     data = TensorImages(images, labels)
     for eps in (1 / 255, 4 / 255, 16 / 255):
         exact = int(model.exact_robust_correct(images, labels, eps).sum())
-        record = evaluate(
-            model, data, attacks=[preset("screen-pgd10")], epsilons=[eps], batch_size=50, seed=0, device="cpu"
-        ).record
+        config = EvaluationConfig(epsilons=(eps,), n_examples=None, batch_size=50, device="cpu")
+        record = evaluate(model, data, config).record
         assert 0 < exact < 180, "ε must make the known answer non-trivial"
         assert round(record.result("screen-pgd10", eps).robust_accuracy.value * 200) == exact
 
