@@ -23,7 +23,7 @@ from django.views import View
 from governance.authz import OrganisationAccessMixin
 from governance.models.registry import AISystem
 from governance.permissions import Permission
-from governance.views.base import ReadView, WriteFormView
+from governance.web.views import ReadView, WriteFormView
 from robustness import forms, selectors
 from robustness.services import artifacts, run_requests
 from robustness.views.results import results_context
