@@ -6,6 +6,8 @@ from typing import Any
 
 from django.http import FileResponse, HttpResponse
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 
 def download(content: bytes, *, filename: str, content_type: str) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)

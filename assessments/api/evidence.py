@@ -13,7 +13,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from assessments import serializers as s
+from assessments.api import serializers as s
 from assessments.models import Evidence, EvidenceVersion
 from assessments.selectors.verify import file_verify
 from assessments.services import evidence_annotation_add, evidence_create, evidence_version_add

@@ -15,7 +15,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.routers import DefaultRouter
 
 from governance.authz import access_of
 from governance.models.registry import Dataset, ModelVersion
@@ -23,13 +22,13 @@ from governance.permissions import Permission
 from governance.web.api import OrganisationViewSet
 from governance.web.filters import query_id
 from robustness import selectors
-from robustness.models import AnchorAnalysis, EvaluationRun, RetrainingRun
-from robustness.serializers import (
+from robustness.api.serializers import (
     AnchorAnalysisSerializer,
     EvaluationRunSerializer,
     RetrainingRunSerializer,
     RunRequestSerializer,
 )
+from robustness.models import AnchorAnalysis, EvaluationRun, RetrainingRun
 from robustness.services import run_requests
 
 
@@ -105,9 +104,3 @@ class RetrainingRunViewSet(_RunViewSet):
             ai_system=version.ai_system, model_version=version, actor=request.user, config=data["config"],
             training_dataset=dataset))
 
-
-def register(router: DefaultRouter) -> None:
-    """Robustness viewsets join the router here."""
-    router.register("robustness/evaluations", EvaluationRunViewSet, basename="robustness-evaluation")
-    router.register("robustness/anchor-analyses", AnchorAnalysisViewSet, basename="robustness-anchor-analysis")
-    router.register("robustness/retraining-runs", RetrainingRunViewSet, basename="robustness-retraining")

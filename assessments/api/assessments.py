@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from assessments import serializers as s
+from assessments.api import serializers as s
 from assessments.models import Assessment, EvidenceVersion, RequirementResult
 from assessments.selectors import exports
 from assessments.services import (
@@ -28,14 +28,13 @@ from assessments.services.inference import result_inference_confirm
 from governance.models import AISystem, Control, Framework, ModelVersion
 from governance.permissions import Permission
 from governance.web.api import OrganisationViewSet, member_users, organisation_row, organisation_rows, route_needs
-from governance.web.downloads import download
+from governance.web.downloads import XLSX, download
 from governance.web.filters import list_schema
 
 ASSESSMENT_FILTERS = {"framework": "framework_id", "ai_system": "ai_system_id", "status": "status"}
 RESULT_FILTERS = {"assessment": "assessment_id", "result": "result", "requirement": "requirement_id",
                   "framework": "assessment__framework_id", "ai_system": "assessment__ai_system_id",
                   "is_inferred": "is_inferred", "needs_review": "needs_review"}
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 APPROVE = route_needs(Permission.APPROVE_ASSESSMENTS)  # every verb of the route
 DOWNLOAD = route_needs(Permission.DOWNLOAD_REPORTS)
 

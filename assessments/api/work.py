@@ -10,7 +10,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from assessments import serializers as s
+from assessments.api import serializers as s
 from assessments.models import Action, Assessment, Engagement, EvidenceVersion, Finding, Phase
 from assessments.models.engagements import OPEN_ACTION_STATUSES
 from assessments.services import (

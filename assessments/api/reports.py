@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from assessments import serializers as s
+from assessments.api import serializers as s
 from assessments.models import Assessment, Report, ReportStatus
 from assessments.selectors.dashboard import dashboard_get
 from assessments.services import report_attest, report_request
