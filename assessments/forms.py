@@ -24,10 +24,10 @@ from assessments.models.engagements import ActionStatus
 from assessments.models.findings import FindingSeverity, FindingStatus
 from assessments.services.evidence import expired_on_record_warning
 from governance.forms.fields import choices_limit
-from governance.forms.widgets import DATE
 from governance.ids import RowsChoiceField
 from governance.models import AISystem, AssessmentScale, Control, Framework, ModelVersion, Requirement, Risk
 from governance.models.tenancy import Organisation
+from governance.web.widgets import DATE
 
 
 def _members(organisation: Organisation) -> QuerySet[User]:

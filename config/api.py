@@ -16,16 +16,16 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from assessments import api as assessments_api
+from assessments.api import routes as assessments_routes
 from config.tasks import ping
-from governance import api as governance_api
+from governance.api import routes as governance_routes
 from governance.models.tenancy import Membership
 from governance.permissions import PERMISSIONS, Permission
-from robustness import api as robustness_api
+from robustness.api import routes as robustness_routes
 
 router = DefaultRouter()
-for app_api in (governance_api, assessments_api, robustness_api):
-    app_api.register(router)
+for app_routes in (governance_routes, assessments_routes, robustness_routes):
+    app_routes.register(router)
 
 _JOB = inline_serializer("WorkerPingJob", fields={
     "task_id": serializers.CharField(),

@@ -1,11 +1,10 @@
 from django.urls import path
 
-from governance import views
-from governance.views import applicability, catalogs, controls_risks, members_audit, registry
+from governance.views import applicability, catalogs, controls_risks, members_audit, registry, switch
 
 app_name = "governance"
 urlpatterns = [
-    path("organisations/switch/", views.organisation_switch, name="organisation-switch"),
+    path("organisations/switch/", switch.organisation_switch, name="organisation-switch"),
     # registry
     path("ai-systems/", registry.AISystemListView.as_view(), name="ai-system-list"),
     path("ai-systems/new/", registry.AISystemCreateView.as_view(), name="ai-system-create"),

@@ -6,28 +6,16 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.db import models
 
 from governance.audit import Actor, actor_user
+from governance.errors import ConflictError, NotPermittedError, ServiceError
 from governance.models.tenancy import Membership, Organisation
 from governance.permissions import Permission, role_allows
 
 
-class ServiceError(ValidationError):
-    """Bad input or a forbidden state change; views answer 400."""
-
-
-class ConflictError(ServiceError):
-    """The object's state forbids the change (already done, machine-made, …); the API answers 409."""
-
-
 class AssessmentLockedError(ConflictError):
     """A locked assessment is immutable; views answer 409."""
-
-
-class NotPermittedError(ServiceError):
-    """The actor's role may not do this (checked through `governance.permissions`); the API answers 403."""
 
 
 class SegregationOfDutiesError(NotPermittedError):

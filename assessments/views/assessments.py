@@ -22,10 +22,9 @@ from assessments.services import (
     requirement_result_update,
 )
 from assessments.services.inference import result_inference_confirm
-from assessments.views.base import OrganisationView, run_service
-from assessments.viewsets.assessments import XLSX
-from assessments.viewsets.common import download
 from governance.permissions import Permission
+from governance.web.downloads import XLSX, download
+from governance.web.views import OrganisationView, run_service
 
 ASSESSMENTS = Assessment.objects.select_related("framework", "ai_system", "model_version")
 

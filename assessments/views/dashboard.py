@@ -11,9 +11,9 @@ from django.utils.safestring import mark_safe
 
 from assessments.reporting.charts import robustness_over_versions_svg
 from assessments.selectors.dashboard import dashboard_get
-from assessments.views.base import OrganisationView
 from governance.models import AISystem
 from governance.selectors import classifications_incomplete
+from governance.web.views import OrganisationView
 
 
 def _int(value: str | None) -> int | None:

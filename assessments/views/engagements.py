@@ -25,8 +25,8 @@ from assessments.services import (
     engagement_create,
     phase_update,
 )
-from assessments.views.base import OrganisationView, run_service
 from governance.permissions import Permission
+from governance.web.views import OrganisationView, run_service
 
 EDIT = {"GET": Permission.EDIT_ENGAGEMENTS, "POST": Permission.EDIT_ENGAGEMENTS}
 

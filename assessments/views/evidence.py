@@ -20,9 +20,9 @@ from assessments.services import (
     evidence_with_version_create,
     expired_on_record_warning,
 )
-from assessments.views.base import OrganisationView
-from assessments.viewsets.common import file_download
 from governance.permissions import Permission
+from governance.web.downloads import file_download
+from governance.web.views import OrganisationView
 
 
 class EvidenceListView(OrganisationView):

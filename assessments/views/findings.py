@@ -11,8 +11,8 @@ from assessments.forms import FindingForm
 from assessments.models import Finding
 from assessments.models.findings import FINDING_TRANSITIONS, OPEN_FINDING_STATUSES
 from assessments.services import finding_create, finding_update
-from assessments.views.base import OrganisationView
 from governance.permissions import Permission
+from governance.web.views import OrganisationView
 
 
 class FindingListView(OrganisationView):

@@ -12,10 +12,10 @@ from assessments.models import Assessment, Report
 from assessments.selectors.signoff import attestation_refusal
 from assessments.selectors.verify import file_verify
 from assessments.services import report_attest, report_request
-from assessments.views.base import OrganisationView, run_service
-from assessments.viewsets.common import file_download
 from governance.models.jobs import JobStatus
 from governance.permissions import Permission
+from governance.web.downloads import file_download
+from governance.web.views import OrganisationView, run_service
 
 
 class ReportListView(OrganisationView):

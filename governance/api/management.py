@@ -13,8 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance import selectors, services
-from governance.api.base import OrganisationViewSet, service_call
-from governance.api.filters import FILTER_ERROR, filters_apply, id_field, list_schema, query_value
 from governance.api.serializers import (
     ApplicabilityDecisionSerializer,
     AuditEventSerializer,
@@ -39,6 +37,8 @@ from governance.models import (
     Risk,
 )
 from governance.permissions import Permission
+from governance.web.api import OrganisationViewSet, service_call
+from governance.web.filters import FILTER_ERROR, id_field, list_schema, query_value
 
 _READ_ONLY = None  # catalogs are global and read-only: no write action exists
 
@@ -62,10 +62,10 @@ class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organ
     queryset = Requirement.objects.none()
     serializer_class = RequirementSerializer
     write_action = _READ_ONLY
+    filters = REQUIREMENT_FILTERS
 
     def scoped_queryset(self) -> Any:
-        rows = Requirement.objects.select_related("framework", "parent").order_by("framework__slug", "order")
-        return filters_apply(rows, REQUIREMENT_FILTERS, self.request.query_params) if self.action == "list" else rows
+        return Requirement.objects.select_related("framework", "parent").order_by("framework__slug", "order")
 
 
 @extend_schema_view(list=extend_schema(
@@ -90,10 +90,10 @@ class ApplicabilityDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMi
     queryset = ApplicabilityDecision.objects.none()
     serializer_class = ApplicabilityDecisionSerializer
     write_action = Permission.EDIT_CONTROLS
+    filters = APPLICABILITY_FILTERS
 
     def scoped_queryset(self) -> Any:
-        rows = selectors.applicability_for(self.access)
-        return filters_apply(rows, APPLICABILITY_FILTERS, self.request.query_params) if self.action == "list" else rows
+        return selectors.applicability_for(self.access)
 
     @extend_schema(request=DecisionInputSerializer, responses={200: ApplicabilityDecisionSerializer})
     @action(detail=True, methods=["post"])

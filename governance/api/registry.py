@@ -13,8 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance import selectors, services
-from governance.api.base import OrganisationViewSet, service_call
-from governance.api.filters import filters_apply, list_schema
 from governance.api.serializers import (
     AISystemSerializer,
     ClassificationAnswersSerializer,
@@ -26,12 +24,15 @@ from governance.api.serializers import (
 )
 from governance.models import AISystem, Dataset, EUAIActClassification, ModelVersion, TrainingObjectiveCard
 from governance.permissions import Permission
+from governance.web.api import OrganisationViewSet, service_call
+from governance.web.filters import list_schema
 
 
 class AISystemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                       mixins.UpdateModelMixin, mixins.DestroyModelMixin, OrganisationViewSet):
     queryset = AISystem.objects.none()
     serializer_class = AISystemSerializer
+    write_action = Permission.EDIT_REGISTRY
 
     def scoped_queryset(self) -> Any:
         return selectors.ai_systems_for(self.access)
@@ -90,13 +91,12 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
                           mixins.UpdateModelMixin, mixins.DestroyModelMixin, OrganisationViewSet):
     queryset = ModelVersion.objects.none()
     serializer_class = ModelVersionSerializer
+    write_action = Permission.EDIT_REGISTRY
+    filters = VERSION_FILTERS
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     def scoped_queryset(self) -> Any:
-        versions = selectors.model_versions_for(self.access).select_related("training_card")
-        if self.action == "list":
-            versions = filters_apply(versions, VERSION_FILTERS, self.request.query_params)
-        return versions
+        return selectors.model_versions_for(self.access).select_related("training_card")
 
     def perform_create(self, serializer: ModelVersionSerializer) -> None:
         data = dict(serializer.validated_data)
@@ -131,6 +131,7 @@ class DatasetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
                      mixins.DestroyModelMixin, OrganisationViewSet):
     queryset = Dataset.objects.none()
     serializer_class = DatasetSerializer
+    write_action = Permission.EDIT_REGISTRY
     parser_classes = [MultiPartParser, FormParser]
 
     def scoped_queryset(self) -> Any:

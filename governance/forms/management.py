@@ -7,7 +7,6 @@ from typing import Any, cast
 from django import forms
 
 from governance.forms.fields import choices_limit
-from governance.forms.widgets import DATE, TEXTAREA
 from governance.models.audit import AuditAction
 from governance.models.catalog import Requirement
 from governance.models.controls import Control
@@ -15,6 +14,7 @@ from governance.models.registry import AISystem
 from governance.models.risks import Risk
 from governance.models.tenancy import Organisation, Role
 from governance.selectors import members_of
+from governance.web.widgets import DATE, TEXTAREA
 
 
 class RequirementChoiceField(forms.ModelMultipleChoiceField):

@@ -15,7 +15,6 @@ from governance.eu_ai_act import (
     TRANSPARENCY_OBLIGATIONS,
 )
 from governance.forms.fields import choices_limit
-from governance.forms.widgets import DATE, TEXTAREA
 from governance.models.registry import AISystem, LossTermKind, ModelVersion, OperatorRole
 from governance.models.tenancy import Organisation
 from governance.selectors import members_of
@@ -30,6 +29,7 @@ from governance.uploads import (
     pretrained_tag_check,
     prompt_templates_check,
 )
+from governance.web.widgets import DATE, TEXTAREA
 
 
 def _upload_checked(function: Any, value: Any) -> Any:

@@ -1,5 +1,1 @@
 """Governance web views, one module per area."""
-
-from governance.views.switch import organisation_switch
-
-__all__ = ["organisation_switch"]

@@ -17,7 +17,7 @@ from governance.authz import OrganisationAccessMixin
 from governance.forms.management import ConfirmAllForm, DecisionForm
 from governance.models.applicability import ApplicabilityDecision
 from governance.permissions import Permission
-from governance.views.base import ReadView, WriteFormView, row_or_404
+from governance.web.views import ReadView, WriteFormView, row_or_404
 
 
 def soa_url(ai_system_id: int) -> str:

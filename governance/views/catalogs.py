@@ -6,7 +6,7 @@ from typing import Any
 
 from governance import selectors
 from governance.models.catalog import Framework, Requirement
-from governance.views.base import ReadView, row_or_404
+from governance.web.views import ReadView, row_or_404
 
 
 class FrameworkListView(ReadView):

@@ -11,7 +11,7 @@ from governance.forms.management import ControlForm, RiskForm, RiskMatrixForm
 from governance.models.controls import Control
 from governance.models.risks import Risk
 from governance.permissions import Permission
-from governance.views.base import DeleteView, ReadView, WriteFormView, row_or_404
+from governance.web.views import DeleteView, ReadView, WriteFormView, row_or_404
 
 
 class ControlListView(ReadView):

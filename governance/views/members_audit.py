@@ -11,7 +11,7 @@ from governance import selectors, services
 from governance.forms.management import AuditFilterForm, MembershipAddForm, MembershipRoleForm
 from governance.models.tenancy import Membership
 from governance.permissions import Permission
-from governance.views.base import DeleteView, ReadView, WriteFormView, row_or_404
+from governance.web.views import DeleteView, ReadView, WriteFormView, row_or_404
 
 
 class MemberListView(ReadView):

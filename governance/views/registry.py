@@ -20,7 +20,7 @@ from governance.forms.registry import (
 )
 from governance.models.registry import AISystem, Dataset, ModelVersion, TrainingObjectiveCard
 from governance.thresholds import format_epsilon
-from governance.views.base import DeleteView, ReadView, WriteFormView, row_or_404
+from governance.web.views import DeleteView, ReadView, WriteFormView, row_or_404
 
 
 class AISystemListView(ReadView):

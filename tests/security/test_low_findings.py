@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from governance.api.filters import MAX_ID
+from governance.web.filters import MAX_ID
 from tests.assessments.factories import evidence_with_version
 from tests.conftest import client_in
 

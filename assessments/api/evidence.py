@@ -13,15 +13,15 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from assessments import serializers as s
+from assessments.api import serializers as s
 from assessments.models import Evidence, EvidenceVersion
 from assessments.selectors.verify import file_verify
 from assessments.services import evidence_annotation_add, evidence_create, evidence_version_add
-from assessments.viewsets.base import OrganisationViewSet, organisation_row
-from assessments.viewsets.common import file_download
-from governance.api.filters import list_schema
 from governance.models import AISystem, Requirement
 from governance.permissions import Permission
+from governance.web.api import OrganisationViewSet, organisation_row, route_needs
+from governance.web.downloads import file_download
+from governance.web.filters import list_schema
 
 EVIDENCE_FILTERS = {"kind": "kind", "status": "status", "ai_system": "ai_system_id", "requirement": "requirements"}
 VERSION_FILTERS = {"evidence": "evidence_id", "sha256": "sha256", "source": "source"}
@@ -34,6 +34,7 @@ class EvidenceViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retriev
     queryset = Evidence.objects.select_related("current_version").prefetch_related(
         "requirements", "versions", "annotations__created_by")
     serializer_class = s.EvidenceSerializer
+    write_action = Permission.EDIT_ASSESSMENTS
     filters = EVIDENCE_FILTERS
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
@@ -82,11 +83,11 @@ class EvidenceViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retriev
 class EvidenceVersionViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     queryset = EvidenceVersion.objects.select_related("evidence").order_by("-uploaded_at", "-id")
     serializer_class = s.EvidenceVersionSerializer
+    write_action = Permission.EDIT_ASSESSMENTS
     filters = VERSION_FILTERS
-    action_permissions = {"download": Permission.DOWNLOAD_REPORTS}
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], required_actions=route_needs(Permission.DOWNLOAD_REPORTS))
     def download(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> FileResponse:
         version = self.get_object()
         if not version.file:
@@ -98,12 +99,10 @@ class EvidenceVersionViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.
 class VerifyViewSet(OrganisationViewSet):
     """Upload a file: which recorded evidence version or report has its SHA-256. Stores nothing."""
 
+    queryset = EvidenceVersion.objects.none()  # it lists nothing
     serializer_class = s.VerifySerializer
     parser_classes = [MultiPartParser, FormParser]
     write_action = Permission.VERIFY
-
-    def get_queryset(self):
-        return EvidenceVersion.objects.none()
 
     @extend_schema(request={"multipart/form-data": s.VerifySerializer}, responses=s.VerifyResultSerializer)
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

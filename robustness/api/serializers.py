@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from governance.api.filters import MAX_ID
+from governance.web.filters import MAX_ID
 from robustness.models import AnchorAnalysis, EvaluationRun, RetrainingRun
 
 RUN_FIELDS = ("id", "ai_system", "model_version", "status", "progress", "eta_seconds", "message", "error", "attempt",

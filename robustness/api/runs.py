@@ -1,50 +1,45 @@
 """Robustness REST endpoints at /api/v1/robustness/...: list, read, request, cancel, re-run.
 
-Every endpoint goes through governance.authz.OrganisationPermission: reads need READ, writes
-(POST: request, cancel, re-run) need RUN_ROBUSTNESS; querysets are the caller's organisation's.
+Every endpoint is a `governance.web.api.OrganisationViewSet`: reads need READ, writes (POST:
+request, cancel, re-run) need RUN_ROBUSTNESS; querysets are the caller's organisation's, and a
+service's refusal is answered by the kit's one translation (`governance.web.api.service_error_to_api`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.routers import DefaultRouter
 
-from governance.api.filters import query_id
-from governance.authz import OrganisationPermission, access_of
+from governance.authz import access_of
 from governance.models.registry import Dataset, ModelVersion
 from governance.permissions import Permission
+from governance.web.api import OrganisationViewSet
+from governance.web.filters import query_id
 from robustness import selectors
-from robustness.models import AnchorAnalysis, EvaluationRun, RetrainingRun
-from robustness.serializers import (
+from robustness.api.serializers import (
     AnchorAnalysisSerializer,
     EvaluationRunSerializer,
     RetrainingRunSerializer,
     RunRequestSerializer,
 )
+from robustness.models import AnchorAnalysis, EvaluationRun, RetrainingRun
 from robustness.services import run_requests
 
 
-def _errors(error: ValidationError) -> dict[str, Any]:
-    return error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
-
-
-class _RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    permission_classes = [OrganisationPermission]
+class _RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganisationViewSet):
     write_action = Permission.RUN_ROBUSTNESS
     kind = ""
 
-    def get_queryset(self) -> Any:
+    def scoped_queryset(self) -> Any:
         # Only the list filters (a detail URL ignores the query); a bad id is a 400 naming `ai_system`.
         ai_system = query_id(self.request.query_params, "ai_system") if self.action == "list" else None
-        return selectors.runs_of(access_of(self.request).organisation, self.kind, ai_system_id=ai_system)
+        return selectors.runs_of(self.access.organisation, self.kind, ai_system_id=ai_system)
 
     def _submit(self, request: Request, make: Any) -> Response:
         body = RunRequestSerializer(data=request.data)
@@ -59,28 +54,19 @@ class _RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             dataset = Dataset.objects.filter(pk=body.validated_data["dataset"], organisation=organisation).first()
             if dataset is None:
                 raise NotFound("No such dataset.")
-        try:
-            run = make(version=version, dataset=dataset, data=body.validated_data)
-        except ValidationError as error:
-            raise serializers.ValidationError(_errors(error)) from None
+        run = make(version=version, dataset=dataset, data=body.validated_data)
         return Response(self.get_serializer(run).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
-        try:
-            run = run_requests.run_cancel(run=self.get_object(), actor=request.user)
-        except ValidationError as error:
-            raise serializers.ValidationError(_errors(error)) from None
+        run = run_requests.run_cancel(run=self.get_object(), actor=request.user)
         return Response(self.get_serializer(run).data)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def rerun(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
-        try:
-            run = run_requests.run_rerun(run=self.get_object(), actor=request.user)
-        except ValidationError as error:
-            raise serializers.ValidationError(_errors(error)) from None
+        run = run_requests.run_rerun(run=self.get_object(), actor=request.user)
         return Response(self.get_serializer(run).data, status=status.HTTP_201_CREATED)
 
 
@@ -118,9 +104,3 @@ class RetrainingRunViewSet(_RunViewSet):
             ai_system=version.ai_system, model_version=version, actor=request.user, config=data["config"],
             training_dataset=dataset))
 
-
-def register(router: DefaultRouter) -> None:
-    """Robustness viewsets join the router here."""
-    router.register("robustness/evaluations", EvaluationRunViewSet, basename="robustness-evaluation")
-    router.register("robustness/anchor-analyses", AnchorAnalysisViewSet, basename="robustness-anchor-analysis")
-    router.register("robustness/retraining-runs", RetrainingRunViewSet, basename="robustness-retraining")

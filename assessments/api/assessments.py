@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from assessments import serializers as s
+from assessments.api import serializers as s
 from assessments.models import Assessment, EvidenceVersion, RequirementResult
 from assessments.selectors import exports
 from assessments.services import (
@@ -25,17 +25,18 @@ from assessments.services import (
     requirement_result_update,
 )
 from assessments.services.inference import result_inference_confirm
-from assessments.viewsets.base import OrganisationViewSet, organisation_row, organisation_rows
-from assessments.viewsets.common import download, member_users
-from governance.api.filters import list_schema
 from governance.models import AISystem, Control, Framework, ModelVersion
 from governance.permissions import Permission
+from governance.web.api import OrganisationViewSet, member_users, organisation_row, organisation_rows, route_needs
+from governance.web.downloads import XLSX, download
+from governance.web.filters import list_schema
 
 ASSESSMENT_FILTERS = {"framework": "framework_id", "ai_system": "ai_system_id", "status": "status"}
 RESULT_FILTERS = {"assessment": "assessment_id", "result": "result", "requirement": "requirement_id",
                   "framework": "assessment__framework_id", "ai_system": "assessment__ai_system_id",
                   "is_inferred": "is_inferred", "needs_review": "needs_review"}
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+APPROVE = route_needs(Permission.APPROVE_ASSESSMENTS)  # every verb of the route
+DOWNLOAD = route_needs(Permission.DOWNLOAD_REPORTS)
 
 
 @extend_schema_view(list=list_schema(s.AssessmentSerializer, ASSESSMENT_FILTERS))
@@ -44,13 +45,8 @@ class AssessmentViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retri
 
     queryset = Assessment.objects.select_related("framework", "ai_system").prefetch_related("assessors", "reviewers")
     serializer_class = s.AssessmentSerializer
+    write_action = Permission.EDIT_ASSESSMENTS
     filters = ASSESSMENT_FILTERS
-    action_permissions = {
-        "approve": Permission.APPROVE_ASSESSMENTS, "lock": Permission.APPROVE_ASSESSMENTS,
-        "return_to_draft": Permission.APPROVE_ASSESSMENTS, "snapshot": Permission.DOWNLOAD_REPORTS,
-        "soa_csv": Permission.DOWNLOAD_REPORTS, "soa_xlsx": Permission.DOWNLOAD_REPORTS,
-        "manifest_csv": Permission.DOWNLOAD_REPORTS, "manifest_xlsx": Permission.DOWNLOAD_REPORTS,
-    }
 
     @extend_schema(request=s.AssessmentCreateSerializer, responses={201: s.AssessmentSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -86,22 +82,22 @@ class AssessmentViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retri
         return self._transition(assessment_submit_for_review, request)
 
     @extend_schema(request=None, responses=s.AssessmentSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], required_actions=APPROVE)
     def approve(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         return self._transition(assessment_approve, request)
 
     @extend_schema(request=None, responses=s.AssessmentSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], required_actions=APPROVE)
     def lock(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         return self._transition(assessment_lock, request)
 
     @extend_schema(request=None, responses=s.AssessmentSerializer)
-    @action(detail=True, methods=["post"], url_path="return-to-draft")
+    @action(detail=True, methods=["post"], url_path="return-to-draft", required_actions=APPROVE)
     def return_to_draft(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         return self._transition(assessment_return_to_draft, request)
 
     @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], required_actions=DOWNLOAD)
     def snapshot(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         assessment = self.get_object()
         content, sha256 = exports.snapshot_json(assessment)
@@ -111,14 +107,14 @@ class AssessmentViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retri
         return response
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], url_path="soa.csv")
+    @action(detail=True, methods=["get"], url_path="soa.csv", required_actions=DOWNLOAD)
     def soa_csv(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         assessment = self.get_object()
         return download(exports.csv_bytes(exports.SOA_HEADER, exports.soa_rows(assessment)),
                         filename=f"assessment-{assessment.pk}-soa.csv", content_type="text/csv")
 
     @extend_schema(responses={(200, XLSX): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], url_path="soa.xlsx")
+    @action(detail=True, methods=["get"], url_path="soa.xlsx", required_actions=DOWNLOAD)
     def soa_xlsx(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         assessment = self.get_object()
         return download(exports.xlsx_bytes("Statement of Applicability", exports.SOA_HEADER,
@@ -126,14 +122,14 @@ class AssessmentViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retri
                         filename=f"assessment-{assessment.pk}-soa.xlsx", content_type=XLSX)
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], url_path="manifest.csv")
+    @action(detail=True, methods=["get"], url_path="manifest.csv", required_actions=DOWNLOAD)
     def manifest_csv(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         assessment = self.get_object()
         return download(exports.csv_bytes(exports.MANIFEST_HEADER, exports.manifest_rows(assessment)),
                         filename=f"assessment-{assessment.pk}-evidence-manifest.csv", content_type="text/csv")
 
     @extend_schema(responses={(200, XLSX): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], url_path="manifest.xlsx")
+    @action(detail=True, methods=["get"], url_path="manifest.xlsx", required_actions=DOWNLOAD)
     def manifest_xlsx(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         assessment = self.get_object()
         return download(exports.xlsx_bytes("Evidence manifest", exports.MANIFEST_HEADER,
@@ -151,8 +147,8 @@ class RequirementResultViewSet(OrganisationViewSet, mixins.ListModelMixin, mixin
                                                          "inference_confirmed_by")
                 .prefetch_related("controls", "evidence_versions").order_by("assessment_id", "requirement__order"))
     serializer_class = s.RequirementResultSerializer
+    write_action = Permission.EDIT_ASSESSMENTS
     filters = RESULT_FILTERS
-    action_permissions = {"confirm_inference": Permission.EDIT_ASSESSMENTS}
 
     @extend_schema(request=s.ResultUpdateSerializer, responses=s.RequirementResultSerializer)
     def partial_update(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
@@ -178,7 +174,8 @@ class RequirementResultViewSet(OrganisationViewSet, mixins.ListModelMixin, mixin
         return Response(s.RequirementResultSerializer(result).data)
 
     @extend_schema(request=None, responses=s.RequirementResultSerializer)
-    @action(detail=True, methods=["post"], url_path="confirm-inference")
+    @action(detail=True, methods=["post"], url_path="confirm-inference",
+            required_actions=route_needs(Permission.EDIT_ASSESSMENTS))
     def confirm_inference(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         """A person confirms an inferred result; 409 when it is not inferred or already confirmed."""
         result = result_inference_confirm(result=self.get_object(), actor=request.user)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rest_framework.routers import DefaultRouter
 
-from assessments.viewsets.assessments import AssessmentViewSet, RequirementResultViewSet
-from assessments.viewsets.evidence import EvidenceVersionViewSet, EvidenceViewSet, VerifyViewSet
-from assessments.viewsets.reports import DashboardViewSet, ReportViewSet
-from assessments.viewsets.work import ActionViewSet, EngagementViewSet, FindingViewSet, PhaseViewSet
+from assessments.api.assessments import AssessmentViewSet, RequirementResultViewSet
+from assessments.api.evidence import EvidenceVersionViewSet, EvidenceViewSet, VerifyViewSet
+from assessments.api.reports import DashboardViewSet, ReportViewSet
+from assessments.api.work import ActionViewSet, EngagementViewSet, FindingViewSet, PhaseViewSet
 
 
 def register(router: DefaultRouter) -> None:

@@ -10,7 +10,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from assessments import serializers as s
+from assessments.api import serializers as s
 from assessments.models import Action, Assessment, Engagement, EvidenceVersion, Finding, Phase
 from assessments.models.engagements import OPEN_ACTION_STATUSES
 from assessments.services import (
@@ -22,11 +22,10 @@ from assessments.services import (
     finding_update,
     phase_update,
 )
-from assessments.viewsets.base import OrganisationViewSet, organisation_row, organisation_rows
-from assessments.viewsets.common import member_user
-from governance.api.filters import list_schema, query_value
 from governance.models import AISystem, Control, Requirement, Risk
 from governance.permissions import Permission
+from governance.web.api import OrganisationViewSet, member_user, organisation_row, organisation_rows
+from governance.web.filters import list_schema, query_value
 
 FINDING_FILTERS = {"severity": "severity", "status": "status", "ai_system": "ai_system_id",
                    "assessment": "assessment_id", "source": "source", "owner": "owner_id"}
@@ -41,6 +40,7 @@ def _requirements(ids: list[int] | None) -> list | None:
 class FindingViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     queryset = Finding.objects.prefetch_related("requirements", "risks")
     serializer_class = s.FindingSerializer
+    write_action = Permission.EDIT_ASSESSMENTS
     filters = FINDING_FILTERS
 
     @extend_schema(request=s.FindingWriteSerializer, responses={201: s.FindingSerializer})
@@ -140,8 +140,8 @@ class ActionViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveM
     write_action = Permission.EDIT_ENGAGEMENTS
     filters = ACTION_FILTERS
 
-    def get_queryset(self):
-        queryset = super().get_queryset()
+    def scoped_queryset(self) -> Any:
+        queryset = super().scoped_queryset()
         if self.action == "list" and _overdue_only(self.request):
             queryset = queryset.filter(status__in=OPEN_ACTION_STATUSES, due_date__lt=timezone.localdate())
         return queryset

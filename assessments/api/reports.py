@@ -13,14 +13,14 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from assessments import serializers as s
+from assessments.api import serializers as s
 from assessments.models import Assessment, Report
 from assessments.selectors.dashboard import dashboard_get
 from assessments.services import report_attest, report_request
-from assessments.viewsets.base import OrganisationViewSet, organisation_row
-from assessments.viewsets.common import file_download
 from governance.models.jobs import JobStatus
 from governance.permissions import Permission
+from governance.web.api import OrganisationViewSet, organisation_row, route_needs
+from governance.web.downloads import file_download
 
 
 class ReportViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
@@ -28,7 +28,6 @@ class ReportViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveM
     serializer_class = s.ReportSerializer
     write_action = Permission.GENERATE_REPORTS
     filters = {"assessment": "assessment_id", "status": "status"}
-    action_permissions = {"download": Permission.DOWNLOAD_REPORTS, "attest": Permission.ATTEST_REPORTS}
 
     @extend_schema(request=s.ReportCreateSerializer, responses={202: s.ReportSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -39,7 +38,7 @@ class ReportViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveM
         return Response(s.ReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=s.ReportAttestSerializer, responses={201: s.ReportAttestationSerializer})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], required_actions=route_needs(Permission.ATTEST_REPORTS))
     def attest(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         """An auditor attests a generated Final report: 400 for a wrong hash, 409 for a draft, an unfinished
         report or a second attestation, 403 for another role."""
@@ -51,7 +50,7 @@ class ReportViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveM
         return Response(s.ReportAttestationSerializer(attestation).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], required_actions=route_needs(Permission.DOWNLOAD_REPORTS))
     def download(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> FileResponse:
         report = self.get_object()
         if report.status != JobStatus.SUCCEEDED or not report.file:
@@ -63,10 +62,8 @@ class ReportViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveM
 class DashboardViewSet(OrganisationViewSet):
     """The dashboard's numbers (coverage per framework, findings by severity, expiring, overdue)."""
 
+    queryset = Report.objects.none()  # its one answer is computed, not rows
     write_action = None
-
-    def get_queryset(self):
-        return Report.objects.none()
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
