@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal, TypedDict
 
-ATTACK_PRESETS: tuple[str, ...] = ("screen-pgd10", "agft-pgd20", "tecoa-pgd100", "cw-linf", "aa-apgd")
+ATTACK_PRESETS: tuple[str, ...] = ("screen-pgd10", "agft-pgd20", "tecoa-pgd100", "cw-linf", "aa-apgd",
+                                   "autoattack-standard")
 
 
 class Threshold(TypedDict, total=False):

@@ -8,7 +8,7 @@ from django import forms
 
 from governance.models.registry import AISystem, Dataset, ModelVersion, ValidationStatus
 from governance.thresholds import parse_epsilon
-from robustness.services.loading import ATTACK_PRESETS, BUILTIN_DATASETS, retraining_methods
+from robustness.services.loading import ATTACK_PRESET_CHOICES, BUILTIN_DATASETS, retraining_methods
 
 BUILTIN_CHOICES = [("", "— an uploaded dataset —"), *BUILTIN_DATASETS.items()]
 
@@ -38,7 +38,7 @@ class EvaluationRequestForm(_RunForm):
     dataset = forms.ModelChoiceField(queryset=Dataset.objects.none(), required=False)
     builtin_dataset = forms.ChoiceField(choices=BUILTIN_CHOICES, required=False, initial="synthetic-held-out",
                                         label="Built-in dataset")
-    attacks = forms.MultipleChoiceField(choices=[(name, name) for name in ATTACK_PRESETS], initial=["screen-pgd10"],
+    attacks = forms.MultipleChoiceField(choices=ATTACK_PRESET_CHOICES, initial=["screen-pgd10"],
                                         widget=forms.CheckboxSelectMultiple)
     epsilons = forms.CharField(initial="1/255, 2/255, 4/255", help_text="L∞ radii, e.g. 1/255, 4/255.")
     n_examples = forms.IntegerField(min_value=1, max_value=100_000, initial=200, label="Examples")

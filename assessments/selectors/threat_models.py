@@ -21,7 +21,7 @@ from governance.thresholds import EPSILON_LABEL_TOLERANCE, format_epsilon
 
 KIND_NAMES = {"fgsm": "FGSM", "pgd": "PGD", "pgd-l2": "PGD", "cw-linf": "CW-margin PGD", "apgd-ce": "APGD-CE",
               "apgd-t": "APGD-T"}
-GRADIENT_KINDS = frozenset({*KIND_NAMES, "autoattack", "aa-apgd"})
+GRADIENT_KINDS = frozenset({*KIND_NAMES, "autoattack", "aa-apgd", "aa-standard"})
 WHITE_BOX = "white-box"
 LOSS_NAMES = {"CE": "cross-entropy loss"}
 _SPEC = re.compile(r"^(?P<kind>[a-z0-9-]+) (?P<norm>Linf|L2), loss (?P<loss>[^,]+), (?P<steps>\d+) steps, "
@@ -29,6 +29,15 @@ _SPEC = re.compile(r"^(?P<kind>[a-z0-9-]+) (?P<norm>Linf|L2), loss (?P<loss>[^,]
 _AUTOATTACK = re.compile(r"AutoAttack standard, n_classes=(?P<classes>\d+), APGD (?P<steps>\d+) steps")
 _AUTOATTACK_TWO = re.compile(r"^APGD-CE only \(2 classes\), (?P<steps>\d+) steps")
 _ENSEMBLE = re.compile(r"^(?P<parts>APGD-CE(?: \+ APGD-T \(n_classes=\d+\))?), (?P<steps>\d+) steps each")
+# The engine's descriptions of the APGD family since the standard AutoAttack preset (their words
+# are already plain: each comma-separated part becomes one phrase).
+_APGD_FAMILY = (
+    ("aa-standard", re.compile(r"^AutoAttack standard")),
+    ("aa-apgd", re.compile(r"^AutoAttack screening")),
+    ("autoattack", re.compile(r"^torchattacks AutoAttack (?:'standard' at its defaults|at 2 classes)")),
+    ("apgd-ce", re.compile(r"^APGD-CE (?:Linf|L2), ")),
+    ("apgd-t", re.compile(r"^APGD-T (?:Linf|L2), ")),
+)
 _NAME_STEPS = re.compile(r"^(?P<name>[A-Za-z-]+?)-(?P<steps>\d+)$")
 
 
@@ -92,6 +101,10 @@ def _described(description: str, eps: float) -> tuple[str | None, list[str]]:
         return kind, [f"{spec['goal']} {KIND_NAMES.get(kind, kind)} with {spec['steps']} "
                       f"step{'s' if spec['steps'] != '1' else ''}", start, step,
                       LOSS_NAMES.get(spec["loss"], f"loss {spec['loss']}")]
+    for kind, pattern in _APGD_FAMILY:
+        if pattern.match(description):
+            phrases = re.split(r", (?![^()]*\))", description.removesuffix(", torchattacks"))
+            return kind, [phrase.strip() for phrase in phrases]
     auto = _AUTOATTACK.search(description)
     if auto:
         return "autoattack", [f"AutoAttack standard (APGD-CE, APGD-T, FAB-T, Square) over {auto['classes']} classes",

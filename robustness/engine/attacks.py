@@ -24,12 +24,19 @@ from torchattacks.attack import Attack
 
 from robustness.engine.errors import EngineError
 
-AttackKind = Literal["fgsm", "pgd", "pgd-l2", "cw-linf", "apgd-ce", "apgd-t", "autoattack", "aa-apgd"]
+AttackKind = Literal["fgsm", "pgd", "pgd-l2", "cw-linf", "apgd-ce", "apgd-t", "autoattack", "aa-apgd", "aa-standard"]
 Norm = Literal["Linf", "L2"]
 StepRule = Literal["fraction-of-eps", "min-of-value-and-eps", "adaptive"]
 TargetMode = Literal["untargeted", "least-likely", "random"]
 
-ATTACK_KINDS: tuple[str, ...] = ("fgsm", "pgd", "pgd-l2", "cw-linf", "apgd-ce", "apgd-t", "autoattack", "aa-apgd")
+ATTACK_KINDS: tuple[str, ...] = (
+    "fgsm", "pgd", "pgd-l2", "cw-linf", "apgd-ce", "apgd-t", "autoattack", "aa-apgd", "aa-standard")
+ADAPTIVE_KINDS = frozenset({"apgd-ce", "apgd-t", "autoattack", "aa-apgd", "aa-standard"})
+# The reference AutoAttack (Croce & Hein 2020, RobustBench's "standard" version): APGD-CE and
+# APGD-T (DLR-targeted) at 100 iterations, FAB-T at 100, Square at 5,000 queries, 1 restart each.
+# torchattacks' own AutoAttack runs its parts at their 10-step defaults instead.
+REFERENCE_AA_STEPS = 100
+REFERENCE_SQUARE_QUERIES = 5000
 BALL_TOLERANCE = 1e-6
 ANCHORAGE_ATTACK_VERSION = "anchorage-1"
 # Reference AutoAttack runs APGD-T against the top-9 classes; torchattacks targets
@@ -80,7 +87,7 @@ class AttackSpec:
 
     def step_size(self, eps: float) -> float | None:
         """α for this ε (None where the attack adapts its own step size)."""
-        if self.step_rule == "adaptive" or self.kind in ("apgd-ce", "apgd-t", "autoattack", "aa-apgd"):
+        if self.step_rule == "adaptive" or self.kind in ADAPTIVE_KINDS:
             return None
         if self.step_rule == "fraction-of-eps":
             return self.step_value * eps
@@ -94,13 +101,32 @@ class AttackSpec:
 
     def describe(self, n_classes: int) -> str:
         """One line for records: the parts that decide the numbers."""
+        targets = min(n_classes, APGD_T_MAX_CLASSES) - 1
         if self.kind == "aa-apgd":
-            parts = "APGD-CE" if n_classes < 3 else f"APGD-CE + APGD-T (n_classes={min(n_classes, APGD_T_MAX_CLASSES)})"
-            return f"{parts}, {self.steps} steps each, torchattacks (pyautoattack not installed)"
+            if n_classes < 3:
+                return (f"AutoAttack screening: APGD-CE only (2 classes), {self.steps} steps, adaptive step, "
+                        "torchattacks")
+            return (f"AutoAttack screening (not the standard version): APGD-CE + APGD-T (DLR-targeted, "
+                    f"{targets} target classes), {self.steps} steps each, adaptive step, 1 restart, torchattacks")
+        if self.kind == "aa-standard":
+            if n_classes < 3:
+                return (f"AutoAttack standard at 2 classes: APGD-CE {REFERENCE_AA_STEPS} steps + Square "
+                        f"{REFERENCE_SQUARE_QUERIES} queries (the targeted parts need 3 classes), torchattacks")
+            return (f"AutoAttack standard (RobustBench-comparable): APGD-CE {REFERENCE_AA_STEPS} steps, APGD-T "
+                    f"(DLR-targeted, {targets} targets) {REFERENCE_AA_STEPS} steps, FAB-T ({targets} targets) "
+                    f"{REFERENCE_AA_STEPS} steps, Square {REFERENCE_SQUARE_QUERIES} queries, 1 restart each, "
+                    "adaptive step, torchattacks")
         if self.kind == "autoattack":
             if n_classes < 3:
-                return "APGD-CE only (2 classes), 10 steps, torchattacks AutoAttack"
-            return f"torchattacks AutoAttack standard, n_classes={n_classes}, APGD 10 steps"
+                return "torchattacks AutoAttack at 2 classes: APGD-CE only, 10 steps, adaptive step"
+            return (f"torchattacks AutoAttack 'standard' at its defaults: APGD-CE, APGD-T ({n_classes - 1} targets) "
+                    "and FAB-T at 10 steps, Square 5000 queries (the reference runs 100 steps: "
+                    "use autoattack-standard)")
+        if self.kind == "apgd-ce":
+            return f"APGD-CE {self.norm}, {self.steps} steps, adaptive step, 1 restart, torchattacks"
+        if self.kind == "apgd-t":
+            return (f"APGD-T {self.norm}, DLR-targeted loss, {targets} target classes, {self.steps} steps, "
+                    "adaptive step, 1 restart, torchattacks")
         rule = {"fraction-of-eps": f"{self.step_value:g}·ε", "min-of-value-and-eps": f"min({self.step_value:.6g}, ε)"}
         alpha = rule.get(self.step_rule, "adaptive")
         loss = f"CW margin κ={self.kappa:g}" if self.kind == "cw-linf" else "CE"
@@ -115,6 +141,17 @@ PRESETS: dict[str, AttackSpec] = {
     "tecoa-pgd100": AttackSpec("pgd", 100, "min-of-value-and-eps", ONE_OVER_255, True, preset="tecoa-pgd100"),
     "cw-linf": AttackSpec("cw-linf", 10, "fraction-of-eps", 0.25, True, kappa=50.0, preset="cw-linf"),
     "aa-apgd": AttackSpec("aa-apgd", 100, "adaptive", 0.0, False, preset="aa-apgd"),
+    "autoattack-standard": AttackSpec("aa-standard", REFERENCE_AA_STEPS, "adaptive", 0.0, False,
+                                      preset="autoattack-standard"),
+}
+# How the forms and the run page name each preset.
+PRESET_LABELS: dict[str, str] = {
+    "screen-pgd10": "Screening PGD-10 (α = ε/4, random start)",
+    "agft-pgd20": "PGD-20 as AGFT reports it (α = min(1/255, ε))",
+    "tecoa-pgd100": "PGD-100 as TeCoA reports it (α = min(1/255, ε))",
+    "cw-linf": "CW L∞ (margin loss κ = 50, 10 steps)",
+    "aa-apgd": "AutoAttack screening: APGD-CE + APGD-T, 100 steps (fast; not comparable to RobustBench)",
+    "autoattack-standard": "AutoAttack standard: APGD-CE, APGD-T, FAB-T, Square (RobustBench-comparable; slow)",
 }
 
 
@@ -244,11 +281,11 @@ def build_attack(model: nn.Module, spec: AttackSpec, eps: float, n_classes: int,
         attack = torchattacks.APGD(model, norm=spec.norm, eps=eps, steps=spec.steps, loss="ce", seed=seed)
     elif spec.kind == "apgd-t":
         _require_three_classes(spec, n_classes)
-        attack = torchattacks.APGDT(
-            model, norm=spec.norm, eps=eps, steps=spec.steps, seed=seed, n_classes=min(n_classes, APGD_T_MAX_CLASSES)
-        )
+        attack = _apgd_t(model, spec.norm, eps, spec.steps, n_classes, seed)
     elif spec.kind == "autoattack":
         attack = _autoattack(model, spec, eps, n_classes, seed)
+    elif spec.kind == "aa-standard":
+        attack = _autoattack_standard(model, spec, eps, n_classes, seed)
     else:
         attack = _apgd_ensemble(model, spec, eps, n_classes, seed)
     if spec.target_mode == "least-likely":
@@ -263,20 +300,57 @@ def _require_three_classes(spec: AttackSpec, n_classes: int) -> None:
         raise AttackConfigError(f"{spec.name} is a targeted attack and needs at least 3 classes, got {n_classes}")
 
 
+class _APGDT(torchattacks.APGDT):  # type: ignore[misc]  # torchattacks ships no type information
+    """torchattacks' APGD-T with the targeted DLR loss defined at 3 classes too.
+
+    DLR-T = −(z_y − z_t) / (z_π1 − ½(z_π3 + z_π4) + 1e-12), with π the classes sorted by logit;
+    at 3 classes there is no π4 and torchattacks indexes past the end (IndexError). There we use
+    z_π3 for both terms, z_π1 − z_π3: the same scale-invariant denominator over the classes that exist.
+    """
+
+    def dlr_loss_targeted(self, x: Tensor, y: Tensor, y_target: Tensor) -> Tensor:
+        if x.shape[1] >= 4:
+            loss: Tensor = super().dlr_loss_targeted(x, y, y_target)
+            return loss
+        ordered = x.sort(dim=1).values
+        rows = torch.arange(x.shape[0], device=x.device)
+        return -(x[rows, y] - x[rows, y_target]) / (ordered[:, -1] - ordered[:, -3] + 1e-12)
+
+
+def _apgd_t(model: nn.Module, norm: Norm, eps: float, steps: int, n_classes: int, seed: int) -> Attack:
+    return _APGDT(model, norm=norm, eps=eps, steps=steps, seed=seed, n_classes=min(n_classes, APGD_T_MAX_CLASSES))
+
+
 def _autoattack(model: nn.Module, spec: AttackSpec, eps: float, n_classes: int, seed: int) -> Attack:
     if n_classes < 3:  # APGD-T and FAB-T need >= 3 classes: AutoAttack is APGD-CE alone there
         return torchattacks.APGD(model, norm=spec.norm, eps=eps, steps=10, loss="ce", seed=seed)
-    return torchattacks.AutoAttack(model, norm=spec.norm, eps=eps, version="standard", n_classes=n_classes, seed=seed)
+    attack = torchattacks.AutoAttack(model, norm=spec.norm, eps=eps, version="standard", n_classes=n_classes, seed=seed)
+    parts = attack._autoattack.attacks
+    parts[1] = _APGDT(model, norm=spec.norm, eps=eps, seed=parts[1].seed, n_classes=n_classes, n_restarts=1)
+    return attack
+
+
+def _autoattack_standard(model: nn.Module, spec: AttackSpec, eps: float, n_classes: int, seed: int) -> Attack:
+    """The reference's standard AutoAttack: its four parts at its iteration counts, run in turn
+    on the examples still correctly classified (torchattacks.MultiAttack keeps the first success)."""
+    steps = spec.steps
+    parts: list[Attack] = [torchattacks.APGD(model, norm=spec.norm, eps=eps, steps=steps, loss="ce", seed=seed,
+                                             n_restarts=1)]
+    if n_classes >= 3:
+        targets = min(n_classes, APGD_T_MAX_CLASSES)
+        parts.append(_APGDT(model, norm=spec.norm, eps=eps, steps=steps, seed=seed, n_classes=targets, n_restarts=1))
+        parts.append(torchattacks.FAB(model, norm=spec.norm, eps=eps, steps=steps, seed=seed, multi_targeted=True,
+                                      n_classes=targets, n_restarts=1))
+    parts.append(torchattacks.Square(model, norm=spec.norm, eps=eps, n_queries=REFERENCE_SQUARE_QUERIES, seed=seed,
+                                     n_restarts=1))
+    return torchattacks.MultiAttack(parts)
 
 
 def _apgd_ensemble(model: nn.Module, spec: AttackSpec, eps: float, n_classes: int, seed: int) -> Attack:
     apgd_ce = torchattacks.APGD(model, norm=spec.norm, eps=eps, steps=spec.steps, loss="ce", seed=seed)
     if n_classes < 3:
         return apgd_ce
-    apgd_t = torchattacks.APGDT(
-        model, norm=spec.norm, eps=eps, steps=spec.steps, seed=seed, n_classes=min(n_classes, APGD_T_MAX_CLASSES)
-    )
-    return torchattacks.MultiAttack([apgd_ce, apgd_t])
+    return torchattacks.MultiAttack([apgd_ce, _apgd_t(model, spec.norm, eps, spec.steps, n_classes, seed)])
 
 
 def run_attack(

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 
 from governance.models.registry import Dataset, ModelVersion
-from robustness.engine.attacks import PRESETS
+from robustness.engine.attacks import PRESET_LABELS, PRESETS
 from robustness.engine.checkpoints import sha256_file
 from robustness.engine.classifier import DEFAULT_TEMPLATES, ZeroShotClassifier
 from robustness.engine.data import ImageDataset, load_image_zip, subset, validate_dataset_for_model
@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 # Built-in data the platform makes itself (no downloads): the synthetic benchmark and digits.
 ATTACK_PRESETS: tuple[str, ...] = tuple(PRESETS)  # what the forms offer
+ATTACK_PRESET_CHOICES: tuple[tuple[str, str], ...] = tuple((name, f"{name}: {PRESET_LABELS[name]}") for name in PRESETS)
 
 
 def retraining_methods() -> tuple[str, ...]:

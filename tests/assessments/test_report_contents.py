@@ -174,6 +174,24 @@ def test_a_record_that_states_its_parameters_is_printed_from_those_fields():
         "cross-entropy loss — pgd-50, torchattacks 3.5.1")
 
 
+def test_the_standard_and_the_screening_autoattack_are_printed_apart():
+    standard = {"attack": "autoattack-standard", "threat_model": "Linf", "eps": 4 / 255, "eps_label": "4/255",
+                "attack_library": "torchattacks 3.5.1", "attack_description": (
+                    "AutoAttack standard (RobustBench-comparable): APGD-CE 100 steps, APGD-T (DLR-targeted, 9 targets) "
+                    "100 steps, FAB-T (9 targets) 100 steps, Square 5000 queries, 1 restart each, adaptive step, "
+                    "torchattacks")}
+    assert threat_model_words(standard) == (
+        "white-box, L∞, ε = 4/255, AutoAttack standard (RobustBench-comparable): APGD-CE 100 steps, "
+        "APGD-T (DLR-targeted, 9 targets) 100 steps, FAB-T (9 targets) 100 steps, Square 5000 queries, "
+        "1 restart each, adaptive step — autoattack-standard, torchattacks 3.5.1")
+    screening = {**standard, "attack": "aa-apgd", "attack_description": (
+        "AutoAttack screening (not the standard version): APGD-CE + APGD-T (DLR-targeted, 9 target classes), "
+        "100 steps each, adaptive step, 1 restart, torchattacks")}
+    assert threat_model_words(screening).startswith(
+        "white-box, L∞, ε = 4/255, AutoAttack screening (not the standard version): APGD-CE + APGD-T "
+        "(DLR-targeted, 9 target classes), 100 steps each")
+
+
 def test_what_a_record_does_not_say_is_printed_as_not_recorded():
     item = {"attack": "screen-pgd10", "threat_model": "Linf", "eps": 4 / 255, "attack_description": "PGD-10"}
     assert threat_model_words(item) == (

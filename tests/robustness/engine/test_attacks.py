@@ -39,6 +39,7 @@ def test_presets_match_the_reference_table() -> None:
         "tecoa-pgd100": ("pgd", 100, 1 / 255, True),
         "cw-linf": ("cw-linf", 10, EPS / 4, True),
         "aa-apgd": ("aa-apgd", 100, None, False),
+        "autoattack-standard": ("aa-standard", 100, None, False),
     }
     assert set(PRESETS) == set(expected)
     for name, (kind, steps, alpha, random_start) in expected.items():
@@ -194,3 +195,65 @@ def test_targeted_least_likely_mode_is_passed_to_torchattacks(batch) -> None:
     assert attack.targeted and attack.attack_mode == "targeted(least-likely)"
     with pytest.raises(AttackConfigError, match="only supported for fgsm/pgd/pgd-l2"):
         parse_attack("cw-linf:target=random")
+
+
+def test_the_standard_autoattack_preset_runs_the_references_four_parts_at_its_counts(batch) -> None:
+    """Croce & Hein's standard AutoAttack (RobustBench): APGD-CE and APGD-T at 100 iterations, FAB-T at
+    100, Square at 5,000 queries, one restart each, 9 target classes at most."""
+    classifier = batch[0]
+    standard = build_attack(classifier, preset("autoattack-standard"), EPS, n_classes=1000, seed=0)
+    apgd, apgd_t, fab, square = standard.attacks
+    assert (type(apgd).__name__, apgd.loss, apgd.steps, apgd.n_restarts) == ("APGD", "ce", 100, 1)
+    assert (apgd_t.steps, apgd_t.n_target_classes, apgd_t.n_restarts) == (100, 9, 1)
+    assert (type(fab).__name__, fab.steps, fab.multi_targeted, fab.n_target_classes, fab.n_restarts) == \
+        ("FAB", 100, True, 9, 1)
+    assert (type(square).__name__, square.n_queries, square.n_restarts) == ("Square", 5000, 1)
+    two = build_attack(classifier, preset("autoattack-standard"), EPS, n_classes=2, seed=0)
+    assert [type(part).__name__ for part in two.attacks] == ["APGD", "Square"]
+    words = preset("autoattack-standard").describe(1000)
+    assert "RobustBench-comparable" in words and "FAB-T (9 targets) 100 steps" in words
+    assert "not the standard version" in preset("aa-apgd").describe(1000)
+    targeted = parse_attack("apgd-t").describe(10)
+    assert "DLR-targeted" in targeted and "9 target classes" in targeted and "adaptive step" in targeted
+
+
+def test_the_targeted_dlr_loss_is_defined_at_three_classes() -> None:
+    """−(z_y − z_t) / (z_π1 − ½(z_π3 + z_π4)); with 3 classes π4 does not exist and z_π3 stands for both."""
+    from robustness.engine.attacks import _APGDT
+
+    attack = _APGDT(torch.nn.Identity(), n_classes=3)
+    logits = torch.tensor([[3.0, 1.0, -1.0], [0.5, 2.5, 1.5]])
+    labels, targets = torch.tensor([0, 1]), torch.tensor([2, 0])
+    expected = torch.tensor([-(3.0 - -1.0) / (3.0 - -1.0), -(2.5 - 0.5) / (2.5 - 0.5)])
+    torch.testing.assert_close(attack.dlr_loss_targeted(logits, labels, targets), expected)
+    four = torch.tensor([[4.0, 2.0, 1.0, 0.0]])
+    reference = -(4.0 - 1.0) / (4.0 - 0.5 * 1.0 - 0.5 * 0.0 + 1e-12)
+    torch.testing.assert_close(attack.dlr_loss_targeted(four, torch.tensor([0]), torch.tensor([2])),
+                               torch.tensor([reference]))
+
+
+@pytest.mark.parametrize("name", ["apgd-t:steps=3", "aa-apgd"])
+def test_targeted_attacks_run_at_three_classes(name) -> None:
+    """torchattacks' APGD-T indexes a 4th class (IndexError at 3); ours runs and stays in the ball.
+    (Both AutoAttack builds use the same APGD-T: see the next test; running Square's 5,000 queries
+    here would take minutes.)"""
+    classifier = tiny_classifier(0, class_names=("red", "green", "blue"))
+    data = self_labelled_images(classifier, 6, seed=0)
+    spec = parse_attack(name)
+    if spec.kind == "aa-apgd":
+        spec = AttackSpec("aa-apgd", steps=3, step_rule="adaptive")
+    adversarial = run_attack(classifier, data.images, data.labels, spec, EPS, n_classes=3, seed=0)
+    assert float((adversarial - data.images).abs().max()) <= EPS + 1e-6
+    with torch.no_grad():
+        assert int((classifier(adversarial).argmax(1) == data.labels).sum()) <= int(
+            (classifier(data.images).argmax(1) == data.labels).sum())
+
+
+def test_both_autoattacks_use_the_apgd_t_that_is_defined_at_three_classes(batch) -> None:
+    from robustness.engine.attacks import _APGDT
+
+    classifier = batch[0]
+    library = build_attack(classifier, parse_attack("autoattack"), EPS, n_classes=3, seed=0)
+    standard = build_attack(classifier, preset("autoattack-standard"), EPS, n_classes=3, seed=0)
+    assert type(library._autoattack.attacks[1]) is _APGDT and type(standard.attacks[1]) is _APGDT
+    assert library._autoattack.attacks[1].n_target_classes == standard.attacks[1].n_target_classes == 2
