@@ -35,7 +35,7 @@ def test_an_epsilon_above_one_half_is_now_accepted_as_the_thresholds_are():
 @pytest.mark.parametrize(("request_settings", "errors"), [
     ({"epsilons": [0.0]}, {"epsilons": ["ε must lie in (0, 1] (a fraction of the pixel range), got 0.0."]}),
     ({"attacks": ["fgsm"]}, {"attacks": ["Unknown attack presets ['fgsm']; choose from screen-pgd10, agft-pgd20, "
-                                         "tecoa-pgd100, cw-linf, aa-apgd."]}),
+                                         "tecoa-pgd100, cw-linf, aa-apgd, autoattack-standard."]}),
     ({"batch_size": 5000}, {"batch_size": ["batch_size must be a whole number in 1..4096, got 5000."]}),
     ("4/255", {"config": ["settings must be a JSON object."]}),
 ])
