@@ -1,4 +1,4 @@
-"""Command line: python -m robustness.engine {pretrain-demo,evaluate,anchors,retrain}.
+"""Command line: python -m robustness.engine {pretrain-demo,evaluate,anchors,retrain,rerun}.
 
 JSON on stdout (one object), a progress bar on stderr. Bad input (any `EngineError`)
 exits with status 2, the message on stderr and {"error": ..., "type": ...} on stdout.
@@ -13,6 +13,8 @@ Examples:
   python -m robustness.engine retrain --demo-model var --dataset synthetic --split seen \
       --method alignment-ce --steps 200 --eps 4/255 --out var/retrained/alignment
   torchrun --nproc-per-node 4 -m robustness.engine retrain ...   (data-parallel: one process per GPU)
+  python -m robustness.engine evaluate ... > run.json    (the output holds the record and its manifest)
+  python -m robustness.engine rerun run.json --checkpoint /models/clip.pt [--dataset PATH]
 """
 
 from __future__ import annotations
@@ -60,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--start-batch", type=int, default=0)
     evaluate.add_argument("--end-batch", type=int, default=None)
     commands.choices["anchors"].add_argument("--top-k", type=int, default=5)
+    rerun = commands.add_parser("rerun", help="re-run an evaluation from its manifest and compare the figures")
+    rerun.add_argument("manifest", help="a JSON file: the output of evaluate, or a platform record with its manifest")
+    rerun.add_argument("--checkpoint", default=None, help="the checkpoint the run used (its SHA-256 is checked)")
+    rerun.add_argument("--dataset", default=None, help="the zip or folder the run used (its hashes are checked)")
+    rerun.add_argument("--device", default=None, help="override the recorded device (figures may then differ)")
     retrain = commands.choices["retrain"]
     retrain.add_argument("--out", required=True, help="output folder (resumes if it holds a training state)")
     retrain.add_argument("--method", default="alignment-ce", choices=("alignment-ce", "tecoa", "agft", "fare"))
@@ -115,13 +122,17 @@ def _run(arguments: argparse.Namespace) -> dict[str, Any]:
         return _evaluate(arguments)
     if arguments.command == "anchors":
         return _anchors(arguments)
+    if arguments.command == "rerun":
+        return _rerun(arguments)
     return _retrain(arguments)
 
 
 def _evaluate(arguments: argparse.Namespace) -> dict[str, Any]:
     from robustness.engine.anchors import anchor_diagnostics
     from robustness.engine.attacks import parse_epsilon
+    from robustness.engine.checkpoints import sha256_file
     from robustness.engine.evaluate import EvaluationConfig, evaluate, resolve_device
+    from robustness.engine.manifest import manifest_build
 
     config = EvaluationConfig(
         attacks=tuple(name.strip() for name in arguments.attacks.split(",") if name.strip()),
@@ -132,7 +143,8 @@ def _evaluate(arguments: argparse.Namespace) -> dict[str, Any]:
         device=arguments.device,
     )
     device = resolve_device(config.device)
-    _, classifier, dataset, dataset_name = _load(arguments, device)
+    spec = _model_spec(arguments)
+    loaded, classifier, dataset, dataset_name, templates = _load_parts(arguments, device, spec)
     diagnostics = anchor_diagnostics(classifier.text_anchors, classifier.class_names).summary()
     with _ProgressBar("evaluating") as bar:
         result = evaluate(
@@ -145,7 +157,80 @@ def _evaluate(arguments: argparse.Namespace) -> dict[str, Any]:
             dataset_name=dataset_name,
             anchor_diagnostics=diagnostics,
         )
-    return {"record": json.loads(result.record.to_json()), "partial": result.partial.to_dict()}
+    manifest = manifest_build(
+        spec=spec, loaded=loaded, checkpoint_sha256=sha256_file(spec.checkpoint_path) if spec.checkpoint_path else "",
+        source=_source_label(arguments), file_sha256=_dataset_file_sha(arguments), subset_of=None, evaluated=dataset,
+        templates=templates, config=config, versions=result.record.versions, device=result.record.device)
+    manifest.data["cli"] = {"split": arguments.split, "n": arguments.n, "seed": arguments.seed}
+    return {"record": json.loads(result.record.to_json()), "partial": result.partial.to_dict(),
+            "manifest": manifest.to_dict()}
+
+
+def _source_label(arguments: argparse.Namespace) -> str:
+    """Where the CLI's images came from, as a manifest names it."""
+    if arguments.dataset == "digits":
+        return "builtin:digits"
+    if arguments.dataset == "synthetic":
+        return f"synthetic:{arguments.split}"
+    kind, _, path = arguments.dataset.partition(":")
+    return f"{kind}:{Path(path).name}"
+
+
+def _dataset_file_sha(arguments: argparse.Namespace) -> str:
+    from robustness.engine.checkpoints import sha256_file
+
+    kind, _, path = arguments.dataset.partition(":")
+    return sha256_file(path) if kind == "zip" else ""
+
+
+def _rerun(arguments: argparse.Namespace) -> dict[str, Any]:
+    """Rebuild model, data and settings from the manifest (checking every hash), evaluate, compare."""
+    from robustness.engine.checkpoints import sha256_file
+    from robustness.engine.classifier import ZeroShotClassifier
+    from robustness.engine.evaluate import EvaluationConfig, evaluate, resolve_device
+    from robustness.engine.manifest import (
+        ManifestError,
+        RunManifest,
+        manifest_dataset,
+        manifest_model_spec,
+        record_differences,
+    )
+    from robustness.engine.models import load_clip
+
+    stored = _json_argument(arguments.manifest, "manifest")
+    if not isinstance(stored, dict):
+        raise ManifestError("the manifest file must hold a JSON object")
+    raw = stored.get("manifest") or (stored.get("provenance") or {}).get("manifest") or {}
+    manifest = RunManifest.from_dict(raw)
+    expected = stored.get("record") or stored.get("result") or {}
+    config = EvaluationConfig.from_dict(manifest.evaluation)
+    if arguments.device:
+        config = EvaluationConfig.from_dict({**manifest.evaluation, "device": arguments.device})
+    device = resolve_device(config.device)
+    spec = manifest_model_spec(manifest, arguments.checkpoint, sha256_file)
+    if str(manifest.data["source"]).startswith("synthetic:"):
+        cli = manifest.data.get("cli") or {}
+        dataset, _, _ = _synthetic(argparse.Namespace(split=str(manifest.data["source"]).split(":", 1)[1],
+                                                      command="evaluate", n=cli.get("n"), seed=cli.get("seed", 0)))
+        from robustness.engine.data import dataset_digest
+
+        if dataset_digest(dataset) != manifest.data["digest"]:
+            raise ManifestError("the images are not the ones the run evaluated (their digest differs)")
+    else:
+        dataset = manifest_dataset(manifest, arguments.dataset, sha256_file)
+    loaded = load_clip(spec, device)
+    if loaded.activation != manifest.model.get("activation"):
+        used = manifest.model.get("activation")
+        raise ManifestError(f"the model builds with {loaded.activation}, the run used {used}")
+    classifier = ZeroShotClassifier.from_loaded(loaded, tuple(manifest.data["class_names"]),
+                                                tuple(manifest.data["templates"])).to(device)
+    with _ProgressBar("re-running") as bar:
+        result = evaluate(classifier, dataset, config, progress=bar, dataset_name=str(expected.get("dataset") or ""))
+    found = json.loads(result.record.to_json())
+    differences = record_differences(expected, found) if expected else ["the file holds no record to compare"]
+    return {"identical": not differences, "differences": differences, "record": found,
+            "same_device": found.get("device") == manifest.device,
+            "same_versions": found.get("versions") == manifest.versions}
 
 
 def _anchors(arguments: argparse.Namespace) -> dict[str, Any]:
@@ -231,14 +316,21 @@ def _retrain(arguments: argparse.Namespace) -> dict[str, Any]:
 
 def _load(arguments: argparse.Namespace, device: Any) -> tuple[Any, Any, Any, str]:
     """(clip model, zero-shot classifier over the dataset's classes, dataset, dataset description)."""
+    loaded, classifier, dataset, dataset_name, _ = _load_parts(arguments, device, _model_spec(arguments))
+    return loaded.model, classifier, dataset, dataset_name
+
+
+def _load_parts(arguments: argparse.Namespace, device: Any, spec: Any) -> tuple[Any, Any, Any, str, tuple[str, ...]]:
+    """(loaded clip, classifier, dataset, dataset description, the prompt templates used)."""
     from robustness.engine.classifier import DEFAULT_TEMPLATES, ZeroShotClassifier
     from robustness.engine.models import load_clip
 
     dataset, dataset_name, default_templates = _dataset(arguments)
     templates = _json_argument(arguments.templates, "--templates") if arguments.templates else default_templates
-    loaded = load_clip(_model_spec(arguments), device)
-    classifier = ZeroShotClassifier.from_loaded(loaded, dataset.class_names, templates or DEFAULT_TEMPLATES)
-    return loaded.model, classifier.to(device), dataset, dataset_name
+    templates = tuple(templates or DEFAULT_TEMPLATES)
+    loaded = load_clip(spec, device)
+    classifier = ZeroShotClassifier.from_loaded(loaded, dataset.class_names, templates)
+    return loaded, classifier.to(device), dataset, dataset_name, templates
 
 
 def _model_spec(arguments: argparse.Namespace) -> Any:

@@ -22,6 +22,7 @@ from robustness.engine.evaluate import (
     record_from_partial,
     resolve_device,
 )
+from robustness.engine.manifest import RunManifest, manifest_build
 from robustness.engine.metrics import EvaluationPartial
 from robustness.engine.progress import EvaluationCancelled
 from robustness.engine.records import library_versions
@@ -43,6 +44,7 @@ class Prepared:
     class_names: tuple[str, ...]
     device: torch.device
     model_sha256: str
+    manifest: RunManifest | None = None
 
 
 def evaluation_prepare(run: EvaluationRun) -> Prepared:
@@ -51,9 +53,15 @@ def evaluation_prepare(run: EvaluationRun) -> Prepared:
     data = loading.data_load(dataset=run.dataset, builtin=config.builtin_dataset, limit=config.n_examples,
                              seed=config.seed)
     class_names = loading.classes_check(data.dataset, run.model_version)
-    loaded, model_sha = loading.clip_load(run.model_version, str(device))
+    loaded, model_sha, spec = loading.clip_load_with_spec(run.model_version, str(device))
     classifier = loading.classifier_build(loaded, run.model_version, class_names)
-    return Prepared(config, classifier, data, class_names, device, model_sha)
+    manifest = manifest_build(
+        spec=spec, loaded=loaded, checkpoint_sha256=model_sha or run.model_version.checkpoint_sha256,
+        source=f"zip:{run.dataset.name}" if run.dataset is not None else f"builtin:{config.builtin_dataset}",
+        file_sha256=run.dataset.sha256 if run.dataset is not None else "",
+        subset_of=None if config.n_examples is None else (config.n_examples, config.seed), evaluated=data.dataset,
+        templates=classifier.templates, config=config, versions=library_versions(), device=str(device))
+    return Prepared(config, classifier, data, class_names, device, model_sha, manifest)
 
 
 def evaluation_run_execute(*, run_id: int) -> str:
@@ -138,5 +146,6 @@ def provenance_for(run: EvaluationRun, prepared: Prepared, *, seconds: float, re
         "data_sha256": prepared.data.sha256, "dataset": prepared.data.name,
         "duration_seconds": round(seconds, 3), "attempt": run.attempt + 0, "resumed_from_batch": resumed_from,
         "n_examples": len(prepared.data.dataset),
+        "manifest": prepared.manifest.to_dict() if prepared.manifest is not None else None,
     }
 

@@ -6,7 +6,6 @@ engine. Every bad input surfaces as an `EngineError` with a message fit for the 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -18,15 +17,15 @@ from django.core.exceptions import SuspiciousFileOperation
 
 from governance.models.registry import Dataset, ModelVersion
 from robustness.engine.attacks import PRESET_LABELS, PRESETS
+from robustness.engine.builtins import BUILTIN_DATASETS, builtin_dataset
 from robustness.engine.checkpoints import sha256_file
 from robustness.engine.classifier import DEFAULT_TEMPLATES, ZeroShotClassifier
-from robustness.engine.data import ImageDataset, load_image_zip, subset, validate_dataset_for_model
+from robustness.engine.data import ImageDataset, dataset_digest, load_image_zip, subset, validate_dataset_for_model
 from robustness.engine.errors import CheckpointError, DatasetError, EngineError
 from robustness.engine.models import LoadedClip, ModelSpec, load_clip
 
 logger = logging.getLogger(__name__)
 
-# Built-in data the platform makes itself (no downloads): the synthetic benchmark and digits.
 ATTACK_PRESETS: tuple[str, ...] = tuple(PRESETS)  # what the forms offer
 ATTACK_PRESET_CHOICES: tuple[tuple[str, str], ...] = tuple((name, f"{name}: {PRESET_LABELS[name]}") for name in PRESETS)
 
@@ -38,13 +37,6 @@ def retraining_methods() -> tuple[str, ...]:
     return METHODS
 
 
-BUILTIN_DATASETS = {
-    "synthetic-held-out": "Synthetic shapes: held-out colour-shape compositions (test split)",
-    "synthetic-seen": "Synthetic shapes: compositions seen in pretraining (test split)",
-    "synthetic-train": "Synthetic shapes: seen compositions (train split, for retraining)",
-    "digits": "Handwritten digits (scikit-learn, 8x8 upscaled)",
-}
-SYNTHETIC_PER_CLASS = 24
 
 
 @dataclass(frozen=True)
@@ -131,9 +123,15 @@ def dataset_verdict(dataset: Dataset) -> tuple[bool, str, list[str] | None, int 
 
 
 def clip_load(version: ModelVersion, device: str) -> tuple[LoadedClip, str]:
+    loaded, digest, _ = clip_load_with_spec(version, device)
+    return loaded, digest
+
+
+def clip_load_with_spec(version: ModelVersion, device: str) -> tuple[LoadedClip, str, ModelSpec]:
+    """The loaded model, the SHA-256 of its weights and the spec it was built from (for manifests)."""
     torch_threads_apply()
     spec, digest = model_spec_for(version)
-    return load_clip(spec, device=device), digest
+    return load_clip(spec, device=device), digest, spec
 
 
 def classifier_build(loaded: LoadedClip, version: ModelVersion, class_names: tuple[str, ...]) -> ZeroShotClassifier:
@@ -183,28 +181,8 @@ def _zip_load(dataset: Dataset) -> ImageDataset:
 
 
 def _builtin_load(name: str) -> ImageDataset:
-    if name == "digits":
-        from robustness.engine.data import load_digits
-
-        return load_digits()
-    from robustness.engine import synthetic
-
-    spec = synthetic.SyntheticSpec()
-    compositions = (synthetic.held_out_compositions(spec) if name == "synthetic-held-out"
-                    else synthetic.seen_compositions(spec))
-    split = "train" if name == "synthetic-train" else "test"
-    generated = synthetic.generate_split(spec, split, compositions, SYNTHETIC_PER_CLASS).dataset
-    # Labels index all 36 compositions; renumber them 0..k-1 over the classes present.
-    full = synthetic.class_names()
-    present = [full.index(c.name) for c in compositions]
-    remap = torch.full((len(full),), -1, dtype=torch.int64)
-    remap[present] = torch.arange(len(present))
-    return ImageDataset(generated.pixels, remap[generated.labels], tuple(c.name for c in compositions))
+    return builtin_dataset(name)
 
 
 def _tensor_sha256(data: ImageDataset) -> str:
-    digest = hashlib.sha256()
-    digest.update(data.pixels.contiguous().numpy().tobytes())
-    digest.update(data.labels.contiguous().numpy().tobytes())
-    digest.update("\n".join(data.class_names).encode())
-    return digest.hexdigest()
+    return dataset_digest(data)

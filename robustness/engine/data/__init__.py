@@ -8,6 +8,7 @@ from robustness.engine.data.builtin import DIGIT_NAMES, TORCHVISION_DATASETS, lo
 from robustness.engine.data.dataset import (
     DatasetLimits,
     ImageDataset,
+    dataset_digest,
     dataset_from_arrays,
     restrict_to_classes,
     subset,
@@ -20,6 +21,7 @@ __all__ = [
     "TORCHVISION_DATASETS",
     "DatasetLimits",
     "ImageDataset",
+    "dataset_digest",
     "dataset_from_arrays",
     "load_digits",
     "load_image_folder",

@@ -115,3 +115,15 @@ def validate_dataset_for_model(dataset: ImageDataset, class_names: Sequence[str]
             f"the dataset's classes {list(dataset.class_names)[:5]} do not match the model version's "
             f"classes {list(class_names)[:5]}"
         )
+
+
+def dataset_digest(dataset: ImageDataset) -> str:
+    """SHA-256 of what a run sees: the pixels, the labels and the class names (not the container:
+    the same images from a zip or a folder have one digest)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    digest.update(dataset.pixels.contiguous().numpy().tobytes())
+    digest.update(dataset.labels.contiguous().numpy().tobytes())
+    digest.update("\n".join(dataset.class_names).encode())
+    return digest.hexdigest()

@@ -324,3 +324,31 @@ def test_progress_ticks_write_no_audit_events_but_state_changes_do(system, versi
     evaluation_run_execute(run_id=run.pk)
     events = AuditEvent.objects.filter(object_type="robustness.EvaluationRun", object_id=str(run.pk))
     assert events.count() == 2, "created, then finished: no event per batch"
+
+
+def test_a_platform_run_carries_a_manifest_that_reruns_to_the_same_figures(system, version, member, tmp_path):
+    """The run's provenance holds its re-run manifest; the engine's `rerun`, given the version's own
+    checkpoint file, rebuilds the built-in data and gets identical figures."""
+    import json
+    import subprocess
+    import sys
+
+    oscar = member("risk_officer").user
+    run = evaluation_run_request(ai_system=system, model_version=version, actor=oscar, config=QUICK_EVALUATION)
+    assert evaluation_run_execute(run_id=run.pk) == "succeeded"
+    run.refresh_from_db()
+    manifest = run.provenance["manifest"]
+    assert manifest["model"]["checkpoint_sha256"] == version.checkpoint_sha256
+    assert manifest["data"]["source"] == f"builtin:{QUICK_EVALUATION['builtin_dataset']}"
+    assert manifest["data"]["templates"] == list(version.prompt_templates)
+    exported = tmp_path / "run.json"
+    exported.write_text(json.dumps({"provenance": run.provenance, "record": run.result["record"]}))
+    root = Path(__file__).resolve().parents[3]
+    again = subprocess.run([sys.executable, "-m", "robustness.engine", "rerun", str(exported), "--checkpoint",
+                            version.checkpoint.path], cwd=root, capture_output=True, text=True, timeout=300,
+                           env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(root)})
+    assert again.returncode == 0, again.stderr[-3000:]
+    report = json.loads(again.stdout)
+    assert report["identical"] is True, report["differences"]
+    assert [r["robust_accuracy"] for r in report["record"]["results"]] == \
+        [r["robust_accuracy"] for r in run.result["record"]["results"]]
