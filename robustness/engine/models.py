@@ -1,7 +1,7 @@
 """Loading open_clip models from a local checkpoint or a locally cached pretrained tag.
 
 open_clip builds the architecture; the weights always come through our own safe loader
-(`checkpoints.load_state_dict_file`). We never hand a file path to open_clip: its
+(`checkpoints.read_checkpoint`). We never hand a file path to open_clip: its
 `load_state_dict` falls back to an unrestricted ``torch.load`` when ``weights_only`` raises
 ``TypeError``, does not unwrap ``{"model": ...}`` training checkpoints, and would download a
 pretrained tag that is not cached. Nothing here downloads: a tag resolves only from the

@@ -105,7 +105,7 @@ def test_a_tag_of_a_custom_architecture_is_refused(world, alice):
 @pytest.mark.parametrize("tag", PROBE_TAGS)
 def test_the_engine_never_opens_a_tag_as_a_path(tag, monkeypatch):
     opened = []
-    monkeypatch.setattr(engine_models, "load_state_dict_file", lambda path: opened.append(path))
+    monkeypatch.setattr(engine_models, "read_checkpoint", lambda path: opened.append(path))
     with pytest.raises(ModelConfigError, match="is not a pretrained tag"):
         load_clip(ModelSpec("ViT-B-32", pretrained_tag=tag))
     assert opened == []
