@@ -8,7 +8,12 @@ from django import forms
 
 from governance.models.registry import AISystem, Dataset, ModelVersion, ValidationStatus
 from governance.thresholds import parse_epsilon
-from robustness.services.loading import ATTACK_PRESET_CHOICES, BUILTIN_DATASETS, retraining_methods
+from robustness.services.loading import (
+    ATTACK_PRESET_CHOICES,
+    BUILTIN_DATASETS,
+    retraining_methods,
+    retraining_presets,
+)
 
 BUILTIN_CHOICES = [("", "— an uploaded dataset —"), *BUILTIN_DATASETS.items()]
 
@@ -67,25 +72,72 @@ class AnchorAnalysisRequestForm(_RunForm):
                 "target_class_names": lines(self.cleaned_data["target_class_names"])}
 
 
+def _optional(field: forms.Field, help_text: str) -> forms.Field:
+    field.required = False
+    field.help_text = help_text
+    return field
+
+
 class RetrainingRequestForm(_RunForm):
-    method = forms.ChoiceField(choices=lambda: [(m, m) for m in retraining_methods()], initial="alignment-ce")
+    """A paper's preset, and any hyperparameter set by hand; an empty field keeps the preset's value (the
+    platform's default without a preset). The service validates the whole setting once more."""
+
+    preset = forms.ChoiceField(choices=lambda: [("", "— no preset: the platform's defaults —"),
+                                                *((name, f"{name}: {text}") for name, text in retraining_presets())],
+                               required=False)
+    method = forms.ChoiceField(choices=lambda: [("", "— the preset's (alignment-ce without one) —"),
+                                                *((m, m) for m in retraining_methods())], required=False)
     training_dataset = forms.ModelChoiceField(queryset=Dataset.objects.none(), required=False)
     builtin_dataset = forms.ChoiceField(choices=BUILTIN_CHOICES, required=False, initial="synthetic-train",
                                         label="Built-in training data")
-    steps = forms.IntegerField(min_value=1, max_value=1_000_000, initial=100)
-    eps = forms.CharField(initial="4/255", label="ε (training)")
-    lr = forms.FloatField(min_value=1e-8, max_value=1.0, initial=2e-4, label="Learning rate")
-    batch_size = forms.IntegerField(min_value=1, max_value=4096, initial=32)
-    checkpoint_every = forms.IntegerField(min_value=1, initial=10, help_text="Steps between resumable checkpoints.")
-    seed = forms.IntegerField(min_value=0, initial=0)
+    steps = _optional(forms.IntegerField(min_value=1, max_value=10_000_000), "Empty: the preset's (100 without one).")
+    eps = _optional(forms.CharField(label="ε (training)"), "k/255 or a fraction. Empty: the preset's (4/255).")
+    lr = _optional(forms.FloatField(min_value=1e-9, max_value=10.0, label="Learning rate"),
+                   "Empty: the preset's (2e-4).")
+    optimizer = forms.ChoiceField(choices=[("", "— the preset's —"), ("sgd", "SGD"), ("adamw", "AdamW")],
+                                  required=False)
+    momentum = _optional(forms.FloatField(min_value=0.0, max_value=0.999999), "SGD momentum in [0, 1).")
+    weight_decay = _optional(forms.FloatField(min_value=0.0, max_value=1.0), "In [0, 1].")
+    batch_size = _optional(forms.IntegerField(min_value=1, max_value=4096), "Empty: the preset's (32).")
+    warmup_steps = _optional(forms.IntegerField(min_value=0, max_value=10_000_000),
+                             "Linear warm-up steps. Empty: the preset's (a tenth of the steps).")
+    schedule = forms.ChoiceField(choices=[("", "— the preset's —"), ("warmup-cosine", "warm-up + cosine"),
+                                          ("step", "warm-up, then ×0.1 at 60 %")], required=False)
+    attack_steps = _optional(forms.IntegerField(min_value=1, max_value=1000, label="Inner PGD steps"),
+                             "Empty: the preset's (2).")
+    attack_step_size = _optional(forms.CharField(label="Inner PGD step α"), "k/255 or a fraction. Empty: ε/2.")
+    scale = _optional(forms.FloatField(min_value=1e-6, max_value=1000.0, label="Logit scale"),
+                      "The loss's logit scale (1/τ). Empty: the method's (100; AGFT 180).")
+    ratio = _optional(forms.FloatField(min_value=1e-6, max_value=1.0, label="AGFT teacher ratio r"), "In (0, 1].")
+    consistency_weight = _optional(forms.FloatField(min_value=0.0, max_value=100.0, label="Consistency weight β"),
+                                   "Alignment CE's clean/adversarial consistency weight.")
+    expand_anchors = forms.ChoiceField(choices=[("", "— the preset's (yes) —"), ("yes", "yes"), ("no", "no")],
+                                       required=False, label="Expand the anchors (alignment CE)")
+    checkpoint_every = _optional(forms.IntegerField(min_value=1), "Steps between resumable checkpoints (10).")
+    seed = _optional(forms.IntegerField(min_value=0), "Empty: 0.")
 
-    def clean_eps(self) -> float:
-        values = epsilons_parse(self.cleaned_data["eps"])
+    def clean_eps(self) -> float | None:
+        return self._one_fraction("eps")
+
+    def clean_attack_step_size(self) -> float | None:
+        return self._one_fraction("attack_step_size")
+
+    def _one_fraction(self, name: str) -> float | None:
+        text = self.cleaned_data[name]
+        if not text:
+            return None
+        values = epsilons_parse(text)
         if len(values) != 1:
-            raise forms.ValidationError("Give one ε.")
+            raise forms.ValidationError("Give one value.")
         return values[0]
 
     def config(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {key: data[key] for key in ("method", "builtin_dataset", "steps", "eps", "lr", "batch_size",
-                                           "checkpoint_every", "seed")}
+        settings = {key: data[key] for key in ("preset", "method", "builtin_dataset", "steps", "eps", "lr", "optimizer",
+                                               "momentum", "weight_decay", "batch_size", "warmup_steps", "schedule",
+                                               "attack_steps", "attack_step_size", "scale", "ratio",
+                                               "consistency_weight", "checkpoint_every", "seed")
+                    if data.get(key) not in (None, "")}
+        if data.get("expand_anchors"):
+            settings["expand_anchors"] = data["expand_anchors"] == "yes"
+        return settings

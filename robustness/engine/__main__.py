@@ -69,19 +69,21 @@ def build_parser() -> argparse.ArgumentParser:
     rerun.add_argument("--device", default=None, help="override the recorded device (figures may then differ)")
     retrain = commands.choices["retrain"]
     retrain.add_argument("--out", required=True, help="output folder (resumes if it holds a training state)")
-    retrain.add_argument("--method", default="alignment-ce", choices=("alignment-ce", "tecoa", "agft", "fare"))
+    retrain.add_argument("--preset", default=None, help="a paper's setting: tecoa-paper, agft-paper, fare-paper, "
+                         "alignment-ce-laat, demo-fast (flags given override its values)")
+    retrain.add_argument("--method", default=None, choices=("alignment-ce", "tecoa", "agft", "fare"))
     retrain.add_argument("--config", default=None, help="RetrainConfig fields as JSON (overrides the flags)")
-    for flag, kind, default in (
-        ("--steps", int, 100),
-        ("--lr", float, 2e-4),
-        ("--batch-size", int, 64),
-        ("--warmup-steps", int, 10),
-        ("--checkpoint-every", int, 50),
-        ("--attack-steps", int, 2),
+    for flag, kind in (
+        ("--steps", int), ("--lr", float), ("--batch-size", int), ("--warmup-steps", int),
+        ("--checkpoint-every", int), ("--attack-steps", int), ("--momentum", float), ("--weight-decay", float),
+        ("--scale", float), ("--ratio", float), ("--consistency-weight", float),
     ):
-        retrain.add_argument(flag, type=kind, default=default)
-    retrain.add_argument("--eps", default="4/255")
-    retrain.add_argument("--optimizer", default="adamw", choices=("sgd", "adamw"))
+        retrain.add_argument(flag, type=kind, default=None)
+    retrain.add_argument("--eps", default=None, help="training ε, k/255 or a fraction (default 4/255)")
+    retrain.add_argument("--attack-step-size", default=None, help="inner PGD α, k/255 or a fraction (default ε/2)")
+    retrain.add_argument("--optimizer", default=None, choices=("sgd", "adamw"))
+    retrain.add_argument("--schedule", default=None, choices=("warmup-cosine", "step"))
+    retrain.add_argument("--no-expand-anchors", action="store_true", help="alignment CE against the plain anchors")
     return parser
 
 
@@ -263,6 +265,12 @@ def _anchor_sets(arguments: argparse.Namespace, names: tuple[str, ...]) -> tuple
     return names, ()
 
 
+# The command line's values without --preset (what its flags defaulted to before presets).
+CLI_RETRAIN_DEFAULTS: dict[str, Any] = {"method": "alignment-ce", "steps": 100, "lr": 2e-4, "batch_size": 64,
+                                        "warmup_steps": 10, "checkpoint_every": 50, "attack_steps": 2,
+                                        "eps": 4 / 255, "optimizer": "adamw"}
+
+
 def _retrain(arguments: argparse.Namespace) -> dict[str, Any]:
     import torch
 
@@ -271,22 +279,20 @@ def _retrain(arguments: argparse.Namespace) -> dict[str, Any]:
     from robustness.engine.evaluate import resolve_device
     from robustness.engine.finetune import RetrainConfig, retrain
 
-    fields: dict[str, Any] = dict(
-        method=arguments.method,
-        lr=arguments.lr,
-        steps=arguments.steps,
-        batch_size=arguments.batch_size,
-        warmup_steps=arguments.warmup_steps,
-        checkpoint_every=arguments.checkpoint_every,
-        attack_steps=arguments.attack_steps,
-        eps=parse_epsilon(arguments.eps),
-        optimizer=arguments.optimizer,
-        seed=arguments.seed,
-    )
+    names = ("method", "lr", "steps", "batch_size", "warmup_steps", "checkpoint_every", "attack_steps", "momentum",
+             "weight_decay", "scale", "ratio", "consistency_weight", "optimizer", "schedule")
+    given = {name: getattr(arguments, name) for name in names if getattr(arguments, name) is not None}
+    for name in ("eps", "attack_step_size"):
+        if getattr(arguments, name) is not None:
+            given[name] = parse_epsilon(getattr(arguments, name))
+    if arguments.no_expand_anchors:
+        given["expand_anchors"] = False
+    given["seed"] = arguments.seed
     if arguments.config:
-        fields.update(_json_argument(arguments.config, "--config"))
+        given.update(_json_argument(arguments.config, "--config"))
     try:
-        config = RetrainConfig(**fields)
+        config = (RetrainConfig.from_preset(arguments.preset, **given) if arguments.preset
+                  else RetrainConfig.from_dict({**CLI_RETRAIN_DEFAULTS, **given}))
     except TypeError as error:
         raise CommandLineError(f"bad --config: {error}") from error
     device = resolve_device(arguments.device)

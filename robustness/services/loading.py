@@ -30,6 +30,13 @@ ATTACK_PRESETS: tuple[str, ...] = tuple(PRESETS)  # what the forms offer
 ATTACK_PRESET_CHOICES: tuple[tuple[str, str], ...] = tuple((name, f"{name}: {PRESET_LABELS[name]}") for name in PRESETS)
 
 
+def retraining_presets() -> tuple[tuple[str, str], ...]:
+    """(name, what the paper's setting is) for every retraining preset (the trainer imported only when asked)."""
+    from robustness.engine.finetune import RETRAIN_PRESETS
+
+    return tuple((name, preset.description) for name, preset in RETRAIN_PRESETS.items())
+
+
 def retraining_methods() -> tuple[str, ...]:
     """The fine-tuning methods a retraining may use (the trainer is imported only when asked)."""
     from robustness.engine.finetune import METHODS

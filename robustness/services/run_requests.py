@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -110,11 +111,11 @@ def _bounded(value: Any, low: float, high: float, field: str, kind: type = int) 
     return number
 
 
-def _epsilon_one(value: Any) -> float:
+def _epsilon_one(value: Any, field: str = "eps") -> float:
     try:
         return parse_epsilon(value)
     except ValueError as error:
-        raise ValidationError({"eps": str(error)}) from None
+        raise ValidationError({field: str(error)}) from None
 
 
 def _names(value: Any, field: str) -> list[str]:
@@ -213,26 +214,62 @@ def anchor_analysis_request(*, ai_system: AISystem, model_version: ModelVersion,
     return run
 
 
+# Without a preset, a request starts from these (the platform's defaults before presets existed).
+RETRAINING_DEFAULTS: dict[str, Any] = {"method": "alignment-ce", "steps": 100, "eps": 4 / 255, "lr": 2e-4,
+                                       "batch_size": 32, "attack_steps": 2, "checkpoint_every": 10, "seed": 0}
+_NUMBER_FIELDS = {"steps": int, "batch_size": int, "attack_steps": int, "warmup_steps": int, "checkpoint_every": int,
+                  "seed": int, "lr": float, "momentum": float, "weight_decay": float, "ratio": float,
+                  "consistency_weight": float, "scale": float, "attack_step_size": float}
+
+
 @_config_errors
 def retraining_config_clean(config: Mapping[str, Any]) -> dict[str, Any]:
-    from robustness.engine.finetune import METHODS  # lazily: the web needs the trainer only here
+    """Every hyperparameter of the engine's RetrainConfig, from a paper preset and the request's own
+    values, validated by the engine (one set of ranges); a 400 names the setting at fault."""
+    from robustness.engine.finetune import RETRAIN_PRESETS, RetrainConfig, RetrainConfigError
 
-    method = str(config.get("method") or "alignment-ce")
-    if method not in METHODS:
-        raise ValidationError({"method": f"Choose one of {', '.join(METHODS)}."})
-    steps = _bounded(config.get("steps") or 100, 1, 1_000_000, "steps")
+    preset = str(config.get("preset") or "")
+    if preset and preset not in RETRAIN_PRESETS:
+        raise ValidationError({"preset": f"Choose one of {', '.join(RETRAIN_PRESETS)}."})
+    base = dict(RETRAIN_PRESETS[preset].fields) if preset else dict(RETRAINING_DEFAULTS)
+    given = {key: value for key, value in config.items() if value not in (None, "")}
+    fields = {**base, **{key: given[key] for key in RetrainConfig.field_names() if key in given}}
+    for name, kind in _NUMBER_FIELDS.items():
+        if name in given and not (name == "attack_step_size" and isinstance(given[name], str)):
+            fields[name] = _number(given[name], name, kind)
+    if "eps" in given:
+        fields["eps"] = _epsilon_one(given["eps"])
+    if isinstance(given.get("attack_step_size"), str):  # "1/255" as the form writes ε
+        fields["attack_step_size"] = _epsilon_one(given["attack_step_size"], "attack_step_size")
+    if "warmup_steps" not in given and not preset:
+        fields["warmup_steps"] = max(1, int(fields["steps"]) // 10)
+    for flag in ("expand_anchors", "bf16_autocast"):
+        if flag in given and not isinstance(given[flag], bool):
+            raise ValidationError({flag: f"{flag} must be true or false."})
+    fields["preset"] = preset
+    try:
+        engine = RetrainConfig.from_dict(fields)
+    except RetrainConfigError as error:
+        raise ValidationError({error.field or "config": str(error)}) from None
     evaluation = config.get("evaluation") or {}
     if not isinstance(evaluation, Mapping):
         raise ValidationError({"evaluation": "The re-evaluation settings must be a JSON object."})
-    return {"method": method, "steps": steps, "eps": _epsilon_one(config.get("eps") or 4 / 255),
-            "lr": _bounded(config.get("lr") or 2e-4, 1e-9, 1.0, "lr", float),
-            "batch_size": _bounded(config.get("batch_size") or 32, 1, 4096, "batch_size"),
-            "attack_steps": _bounded(config.get("attack_steps") or 2, 1, 1000, "attack_steps"),
-            "warmup_steps": _bounded(config.get("warmup_steps", max(1, steps // 10)), 0, steps, "warmup_steps"),
-            "checkpoint_every": _bounded(config.get("checkpoint_every") or 10, 1, 1_000_000, "checkpoint_every"),
-            "seed": _bounded(config.get("seed") or 0, 0, 2**31 - 1, "seed"),
-            "builtin_dataset": str(config.get("builtin_dataset") or ""),
+    return {**engine.to_dict(), "builtin_dataset": str(config.get("builtin_dataset") or ""),
             "device": str(config.get("device") or "auto"), "evaluation": dict(evaluation)}
+
+
+def _number(value: Any, field: str, kind: type) -> Any:
+    if isinstance(value, bool):
+        raise ValidationError({field: f"{field} must be a number."})
+    try:
+        number = kind(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError({field: f"{field} must be a number, got {value!r}."}) from None
+    if kind is float and not math.isfinite(number):
+        raise ValidationError({field: f"{field} must be a finite number."})
+    if kind is int and isinstance(value, float) and value != number:
+        raise ValidationError({field: f"{field} must be a whole number, got {value!r}."})
+    return number
 
 
 @transaction.atomic

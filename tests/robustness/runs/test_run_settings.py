@@ -66,3 +66,41 @@ def test_unreadable_stored_settings_compare_with_nothing():
     assert evaluation_comparable({"epsilons": "x"}) is None
     assert evaluation_comparable(STORED_EVALUATION) == (("screen-pgd10",), (1 / 255, 4 / 255), 24,
                                                         "synthetic-held-out", 0)
+
+
+def test_a_retraining_request_takes_a_paper_preset_and_any_value_by_hand():
+    from robustness.services.run_requests import retraining_config_clean
+
+    frozen = retraining_config_clean({"preset": "agft-paper", "steps": 2000, "warmup_steps": 100,
+                                      "attack_step_size": "1/255", "builtin_dataset": "synthetic-train"})
+    assert (frozen["method"], frozen["optimizer"], frozen["lr"], frozen["scale"], frozen["ratio"]) == \
+        ("agft", "sgd", 4e-4, 180.0, 0.4)
+    assert (frozen["steps"], frozen["warmup_steps"], frozen["preset"]) == (2000, 100, "agft-paper")
+    assert frozen["attack_step_size"] == pytest.approx(1 / 255)
+    assert RetrainingSettings.from_dict(frozen).engine == RetrainConfig.from_preset(
+        "agft-paper", steps=2000, warmup_steps=100, attack_step_size=1 / 255)
+    plain = retraining_config_clean({"method": "tecoa", "steps": 50, "momentum": 0.5, "optimizer": "sgd",
+                                     "schedule": "step", "consistency_weight": 0, "expand_anchors": False})
+    assert (plain["steps"], plain["warmup_steps"], plain["lr"], plain["batch_size"], plain["preset"]) == \
+        (50, 5, 2e-4, 32, "")
+    assert (plain["momentum"], plain["schedule"], plain["consistency_weight"], plain["expand_anchors"]) == \
+        (0.5, "step", 0.0, False)
+
+
+@pytest.mark.parametrize(("request_settings", "field", "words"), [
+    ({"preset": "tecoa-2099"}, "preset", "Choose one of tecoa-paper"),
+    ({"momentum": 1.5}, "momentum", "momentum must be in [0, 1)"),
+    ({"lr": "fast"}, "lr", "lr must be a number"),
+    ({"steps": 2.5}, "steps", "steps must be a whole number"),
+    ({"schedule": "linear"}, "schedule", "schedule must be warmup-cosine or step"),
+    ({"preset": "tecoa-paper", "steps": 10}, "warmup_steps", "warmup_steps must be in [0, steps]"),
+    ({"expand_anchors": "maybe"}, "expand_anchors", "expand_anchors must be true or false"),
+    ({"attack_step_size": "2/0"}, "attack_step_size", ""),
+])
+def test_a_bad_retraining_request_is_refused_naming_the_setting(request_settings, field, words):
+    from robustness.services.run_requests import retraining_config_clean
+
+    with pytest.raises(ValidationError) as raised:
+        retraining_config_clean(request_settings)
+    assert field in raised.value.message_dict
+    assert words in raised.value.message_dict[field][0]
