@@ -121,8 +121,14 @@ def organisation_rows(model: type[RowT], ids: Iterable[int] | None, request: Req
 
 
 def organisation_row(model: type[RowT], pk: Any, request: Request) -> RowT | None:
+    """An optional id (None or empty: no row) → the caller's organisation's row; an unknown id is a 400."""
     if pk in (None, ""):
         return None
+    return organisation_row_required(model, pk, request)
+
+
+def organisation_row_required(model: type[RowT], pk: int, request: Request) -> RowT:
+    """A required id → the caller's organisation's row; an unknown id is a 400."""
     row = model._default_manager.filter(pk=pk, organisation=access_of(request).organisation).first()
     if row is None:
         raise exceptions.ValidationError({model._meta.model_name: "Unknown id."})
@@ -136,20 +142,15 @@ def get_or_404(queryset: models.QuerySet[RowT], **lookup: Any) -> RowT:
     return row
 
 
-def member_users(ids: Iterable[int] | None, request: Request) -> list[User] | None:
-    """Users by id who are members of the caller's organisation (owners, assessors, reviewers)."""
-    if ids is None:
-        return None
-    return _members_by_id(list(ids), request)
-
-
 def member_user(pk: int | None, request: Request) -> User | None:
     if pk is None:
         return None
-    return _members_by_id([pk], request)[0]
+    return member_users([pk], request)[0]
 
 
-def _members_by_id(ids: list[int], request: Request) -> list[User]:
+def member_users(ids: Iterable[int], request: Request) -> list[User]:
+    """Users by id who are members of the caller's organisation (owners, assessors, reviewers)."""
+    ids = list(ids)
     users = list(User.objects.filter(pk__in=ids, memberships__organisation=access_of(request).organisation))
     if len(users) != len(set(ids)):
         raise exceptions.ValidationError({"user": "Unknown member id(s)."})

@@ -65,7 +65,7 @@ class WriteFormView(OrganisationAccessMixin, View, Generic[FormT, RowT]):
     multipart = False
 
     @property
-    def required_actions(self) -> dict[str, Permission]:  # type: ignore[override]
+    def required_actions(self) -> dict[str, Permission]:  # type: ignore[override]  # a property over the mixin's attribute
         return {"GET": self.write_action, "HEAD": self.write_action, "POST": self.write_action}
 
     def setup_objects(self) -> None:
@@ -81,7 +81,7 @@ class WriteFormView(OrganisationAccessMixin, View, Generic[FormT, RowT]):
         raise NotImplementedError
 
     def success_url(self, row: RowT) -> str:
-        return row.get_absolute_url()  # type: ignore[attr-defined]  # every row a form goes to defines it; Model does not declare it
+        return row.get_absolute_url()  # type: ignore[attr-defined]  # rows a form goes to define it; Model does not
 
     def cancel_url(self) -> str:
         return reverse("governance:ai-system-list")
@@ -123,7 +123,7 @@ class DeleteView(OrganisationAccessMixin, View, Generic[RowT]):
     next_url = "governance:ai-system-list"
 
     @property
-    def required_actions(self) -> dict[str, Permission]:  # type: ignore[override]
+    def required_actions(self) -> dict[str, Permission]:  # type: ignore[override]  # a property over the mixin's attribute
         return {"GET": self.write_action, "HEAD": self.write_action, "POST": self.write_action}
 
     def get_row(self) -> RowT:
