@@ -37,9 +37,14 @@ class AccessContext:
         return role_allows(self.role, action)
 
 
+def signed_in_user(request: HttpRequest) -> User | None:
+    """The signed-in user; None for an anonymous visitor."""
+    return request.user if isinstance(request.user, User) else None
+
+
 def _memberships(request: HttpRequest) -> QuerySet[Membership]:
     """The signed-in user's memberships; none for an anonymous visitor."""
-    user = request.user if isinstance(request.user, User) else None
+    user = signed_in_user(request)
     return Membership.objects.select_related("organisation", "user").filter(user=user)
 
 
@@ -47,7 +52,7 @@ def access_context_get(request: HttpRequest) -> AccessContext | None:
     if hasattr(request, "_access_context"):  # resolved once per request
         return request._access_context
     context = _resolve(request) if request.user.is_authenticated else None
-    request._access_context = context  # type: ignore[attr-defined]
+    request._access_context = context  # type: ignore[attr-defined]  # a per-request cache HttpRequest does not declare
     return context
 
 
@@ -72,5 +77,5 @@ def access_context_switch(request: HttpRequest, *, organisation_id: int) -> Acce
     if membership is None:
         return None
     request.session[SESSION_KEY] = membership.organisation_id
-    request._access_context = AccessContext(membership)  # type: ignore[attr-defined]
-    return request._access_context  # type: ignore[attr-defined]
+    request._access_context = AccessContext(membership)  # type: ignore[attr-defined]  # the per-request cache
+    return request._access_context  # type: ignore[attr-defined]  # the per-request cache

@@ -69,7 +69,7 @@ class OrganisationPermission(BasePermission):
             write_action=getattr(view, "write_action", None),
             required_actions=getattr(view, "required_actions", None),
         )
-        request.access = context  # type: ignore[attr-defined]
+        request.access = context  # type: ignore[attr-defined]  # DRF Request does not declare it
         return action is not None and context.can(action)
 
 

@@ -210,7 +210,7 @@ def record_accuracy(value: Any) -> float | None:
     if not isinstance(value, Mapping):
         return None
     try:
-        number = float(value.get("value"))  # type: ignore[arg-type]
+        number = float(value.get("value"))  # type: ignore[arg-type]  # anything: float() refuses it
     except (TypeError, ValueError):
         return None
     return number if 0 <= number <= 1 else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -26,20 +26,25 @@ def epsilons_parse(text: str) -> list[float]:
         raise forms.ValidationError(f"Write each ε as k/255 or a fraction, separated by commas ({error}).") from None
 
 
-class _RunForm(forms.Form):
+class RunRequestForm(forms.Form):
+    """What every kind of run asks for: a model version of the system; `config()` is the run's settings."""
+
     model_version = forms.ModelChoiceField(queryset=ModelVersion.objects.none())
 
     def __init__(self, *args: Any, ai_system: AISystem, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["model_version"].queryset = ModelVersion.objects.filter(ai_system=ai_system).exclude(
-            status=ValidationStatus.INVALID)
+        cast(forms.ModelChoiceField, self.fields["model_version"]).queryset = ModelVersion.objects.filter(
+            ai_system=ai_system).exclude(status=ValidationStatus.INVALID)
         for name in ("dataset", "training_dataset"):
             if name in self.fields:
-                self.fields[name].queryset = Dataset.objects.filter(
+                cast(forms.ModelChoiceField, self.fields[name]).queryset = Dataset.objects.filter(
                     organisation=ai_system.organisation).exclude(status=ValidationStatus.INVALID)
 
+    def config(self) -> dict[str, Any]:
+        raise NotImplementedError
 
-class EvaluationRequestForm(_RunForm):
+
+class EvaluationRequestForm(RunRequestForm):
     dataset = forms.ModelChoiceField(queryset=Dataset.objects.none(), required=False)
     builtin_dataset = forms.ChoiceField(choices=BUILTIN_CHOICES, required=False, initial="synthetic-held-out",
                                         label="Built-in dataset")
@@ -60,7 +65,7 @@ class EvaluationRequestForm(_RunForm):
                                            "seed")}
 
 
-class AnchorAnalysisRequestForm(_RunForm):
+class AnchorAnalysisRequestForm(RunRequestForm):
     train_class_names = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
                                         help_text="One per line; empty: the model version's classes.")
     target_class_names = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
@@ -78,7 +83,7 @@ def _optional(field: forms.Field, help_text: str) -> forms.Field:
     return field
 
 
-class RetrainingRequestForm(_RunForm):
+class RetrainingRequestForm(RunRequestForm):
     """A paper's preset, and any hyperparameter set by hand; an empty field keeps the preset's value (the
     platform's default without a preset). The service validates the whole setting once more."""
 

@@ -19,7 +19,7 @@ from assessments.selectors.dashboard import dashboard_get
 from assessments.services import report_attest, report_request
 from governance.models.jobs import JobStatus
 from governance.permissions import Permission
-from governance.web.api import OrganisationViewSet, organisation_row, route_needs
+from governance.web.api import OrganisationViewSet, organisation_row_required, route_needs
 from governance.web.downloads import file_download
 
 
@@ -33,7 +33,7 @@ class ReportViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.RetrieveM
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = s.ReportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        assessment = organisation_row(Assessment, data.validated_data["assessment"], request)
+        assessment = organisation_row_required(Assessment, data.validated_data["assessment"], request)
         report = report_request(assessment=assessment, actor=request.user)
         return Response(s.ReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
 

@@ -32,7 +32,7 @@ FINDING_FILTERS = {"severity": "severity", "status": "status", "ai_system": "ai_
 ACTION_FILTERS = {"engagement": "engagement_id", "phase": "phase_id", "status": "status", "owner": "owner_id"}
 
 
-def _requirements(ids: list[int] | None) -> list | None:
+def _requirements(ids: list[int] | None) -> list[Requirement] | None:
     return None if ids is None else list(Requirement.objects.filter(pk__in=ids))
 
 
@@ -63,13 +63,14 @@ class FindingViewSet(OrganisationViewSet, mixins.ListModelMixin, mixins.Retrieve
         data = s.FindingWriteSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
-        links = {"requirements": _requirements(v.pop("requirements", None)),
-                 "risks": organisation_rows(Risk, v.pop("risks", None), request)}
+        requirements = _requirements(v.pop("requirements", None))
+        risks = organisation_rows(Risk, v.pop("risks", None), request)
         for key in ("ai_system", "assessment"):
             v.pop(key, None)
         if "owner" in v:
             v["owner"] = member_user(v["owner"], request)
-        finding = finding_update(finding=self.get_object(), actor=request.user, **links, **v)
+        finding = finding_update(finding=self.get_object(), actor=request.user, requirements=requirements, risks=risks,
+                                 **v)
         return Response(s.FindingSerializer(finding).data)
 
 

@@ -73,7 +73,7 @@ def bar_chart_svg(*, title: str, bars: Sequence[tuple[str, float, bool | None]])
     parts = _axes([label for label, _, _ in bars], title)
     span = (WIDTH - LEFT - RIGHT) / max(len(bars), 1)
     for index, (_label, value, passed) in enumerate(bars):
-        colour = {True: "#1e7b34", False: "#b3261e"}.get(passed, "#0b5394")  # type: ignore[arg-type]
+        colour = "#0b5394" if passed is None else "#1e7b34" if passed else "#b3261e"
         x, y = _x(index, len(bars)), _y(value)
         width = min(40.0, span * 0.6)
         parts.append(f'<rect x="{x - width / 2:.1f}" y="{y:.1f}" width="{width:.1f}" '

@@ -272,19 +272,19 @@ def dashboard_get(*, organisation: Organisation, today: date, ai_system: AISyste
 
 
 def results_filter(results: QuerySet[RequirementResult], params: dict[str, str]) -> QuerySet[RequirementResult]:
-    """The drill-down filters shared by the results list page and API."""
+    """The drill-down filters shared by the results list page and API (ids already checked as whole numbers)."""
     if params.get("framework"):
-        results = results.filter(assessment__framework_id=params["framework"])
+        results = results.filter(assessment__framework_id=int(params["framework"]))
     if params.get("result"):
         results = results.filter(result=params["result"])
     if params.get("applicable") in ("1", "true"):
         results = results.exclude(result=ResultStatus.NOT_APPLICABLE)
     if params.get("ai_system"):
-        results = results.filter(assessment__ai_system_id=params["ai_system"])
+        results = results.filter(assessment__ai_system_id=int(params["ai_system"]))
     if params.get("requirement"):
-        results = results.filter(requirement_id=params["requirement"])
+        results = results.filter(requirement_id=int(params["requirement"]))
     if params.get("assessment"):
-        results = results.filter(assessment_id=params["assessment"])
+        results = results.filter(assessment_id=int(params["assessment"]))
     if params.get("inferred") in ("1", "true"):
         results = results.filter(is_inferred=True)
     if params.get("needs_review") in ("1", "true"):

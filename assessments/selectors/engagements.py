@@ -69,7 +69,7 @@ class RobustnessChange:
 def engagement_robustness_get(engagement: Engagement) -> list[RobustnessChange]:
     """Per AI system in scope: the newest robustness result from before the start against the newest since."""
     assessments = [*engagement.baseline_assessments.all(), *engagement.closing_assessments.all()]
-    systems = {a.ai_system_id: a.ai_system for a in assessments if a.ai_system_id}
+    systems = {system.pk: system for system in (a.ai_system for a in assessments) if system is not None}
     changes = []
     for system_id, system in systems.items():
         summaries = [(v, robustness_summary_get(v, thresholds=system.robustness_thresholds))

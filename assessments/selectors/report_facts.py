@@ -104,8 +104,8 @@ def soa_facts(assessment: Assessment) -> list[dict[str, Any]]:
     controls: dict[int, list[Any]] = {}
     for control in (Control.objects.filter(organisation=assessment.organisation, requirements__in=requirements)
                     .prefetch_related("requirements").order_by("ref_id")):
-        for requirement in control.requirements.all():
-            controls.setdefault(requirement.pk, []).append(control)
+        for implemented in control.requirements.all():
+            controls.setdefault(implemented.pk, []).append(control)
     facts = []
     for row in rows:
         requirement = requirements.get(row.get("requirement_id"))
@@ -185,7 +185,9 @@ def robustness_facts(assessment: Assessment) -> list[dict[str, Any]]:
         if summary is not None:
             record = record_from_metadata_or_file(version) or {}
             metadata = version.metadata if isinstance(version.metadata, dict) else {}
-            provenance = metadata.get("provenance") if isinstance(metadata.get("provenance"), dict) else {}
+            provenance = metadata.get("provenance")
+            if not isinstance(provenance, dict):
+                provenance = {}
             facts.append({**asdict(summary), "passed": summary.passed,
                           "worst_robust_accuracy": summary.worst_robust_accuracy,
                           "threat_models": threat_models(record), "environment": run_environment(record, provenance)})

@@ -14,6 +14,8 @@ replaces the inference with the person's own, direct result (the audit trail kee
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -167,9 +169,10 @@ def _apply(target: RequirementResult, *, result: str, source: RequirementResult,
 def inference_withdraw(target: RequirementResult, *, actor: Actor) -> None:
     """Back to not assessed: the inference, its confirmation and the evidence it brought along go."""
     brought = inference_evidence_ids(target)
-    changes = {"result": [target.result, _R.NOT_ASSESSED if target.applicable else _R.NOT_APPLICABLE],
-               "is_inferred": [target.is_inferred, False], "inferred_via": [target.inferred_via_id, None],
-               "inferred_from": [target.inferred_from_id, None], "evidence_versions_removed": brought}
+    changes: dict[str, list[Any]] = {
+        "result": [target.result, _R.NOT_ASSESSED if target.applicable else _R.NOT_APPLICABLE],
+        "is_inferred": [target.is_inferred, False], "inferred_via": [target.inferred_via_id, None],
+        "inferred_from": [target.inferred_from_id, None], "evidence_versions_removed": brought}
     target.result = _R.NOT_ASSESSED if target.applicable else _R.NOT_APPLICABLE
     inference_drop(target)
     target.save(update_fields=["result", "is_inferred", "inferred_from", "inferred_via", "inference_confirmed_by",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,6 +23,7 @@ from assessments.services import (
     requirement_result_update,
 )
 from assessments.services.inference import result_inference_confirm
+from governance.access import signed_in_user
 from governance.permissions import Permission
 from governance.web.downloads import XLSX, download
 from governance.web.views import OrganisationView, run_service
@@ -79,11 +81,12 @@ class AssessmentDetailView(OrganisationView):
         counts = {result_label(status.value, assessment_scale=scale):
                   sum(1 for r in results if r.result == status.value) for status in ResultStatus}
         return render(request, "assessments/assessment_detail.html", {
-            "assessment": assessment, "results": results, "counts": counts, **signoff_state(assessment, request.user),
+            "assessment": assessment, "results": results, "counts": counts,
+            **signoff_state(assessment, signed_in_user(request)),
             "reports": assessment.reports.all()[:10], "editable": assessment.status in ("draft", "in_review")})
 
 
-def signoff_state(assessment: Assessment, user: object) -> dict[str, object]:
+def signoff_state(assessment: Assessment, user: User | None) -> dict[str, object]:
     """What the page says before anyone presses Approve or Lock: the refusal they would get."""
     open_for_signoff = assessment.status in ("in_review", "approved")
     return {"lock_blockers": lock_blockers(assessment) if open_for_signoff else [],

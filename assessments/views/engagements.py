@@ -65,8 +65,9 @@ class EngagementDetailView(OrganisationView):
         today = timezone.localdate()
         actions = list(engagement.actions.select_related("owner", "phase").prefetch_related(
             "findings", "closure_evidence__evidence"))
+        overdue = {action.pk for action in actions if action_is_overdue(action, today)}
         for action in actions:
-            action.is_overdue = action_is_overdue(action, today)  # type: ignore[attr-defined]
+            action.is_overdue = action.pk in overdue  # type: ignore[attr-defined]  # for the template; not a field
         form = EngagementAssessmentsForm(organisation=self.access.organisation, initial={
             "baseline": list(engagement.baseline_assessments.all()),
             "closing": list(engagement.closing_assessments.all())})
@@ -74,7 +75,7 @@ class EngagementDetailView(OrganisationView):
             "engagement": engagement, "phases": engagement.phases.all(), "actions": actions, "today": today,
             "timeline": mark_safe(engagement_timeline_svg(engagement, actions, today)),  # noqa: S308 - escaped SVG
             "posture": engagement_posture_get(engagement), "robustness": engagement_robustness_get(engagement),
-            "form": form, "overdue": sum(1 for a in actions if a.is_overdue)})  # type: ignore[attr-defined]
+            "form": form, "overdue": len(overdue)})
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         engagement = self.organisation_object(Engagement, pk=pk)

@@ -12,6 +12,7 @@ from assessments.models import Assessment, Report
 from assessments.selectors.signoff import attestation_refusal
 from assessments.selectors.verify import file_verify
 from assessments.services import report_attest, report_request
+from governance.access import signed_in_user
 from governance.models.jobs import JobStatus
 from governance.permissions import Permission
 from governance.web.downloads import file_download
@@ -45,7 +46,7 @@ class ReportDetailView(OrganisationView):
         return render(request, "assessments/report_detail.html", {
             "report": report, "attestations": report.attestations.select_related("attested_by"),
             "attestation_form": ReportAttestationForm(),
-            "attestation_refusal": attestation_refusal(report, request.user)})
+            "attestation_refusal": attestation_refusal(report, signed_in_user(request))})
 
 
 class ReportAttestView(OrganisationView):
@@ -58,8 +59,9 @@ class ReportAttestView(OrganisationView):
         form = ReportAttestationForm(request.POST)
         back = reverse("assessments:report-detail", args=[report.pk])
         if not form.is_valid():
-            messages.error(request, " ".join(f"{form.fields[name].label or name}: {' '.join(errors)}"
-                                             for name, errors in form.errors.items()))
+            messages.error(request, " ".join(
+                f"{form.fields[name].label or name}: {' '.join(str(message) for message in errors)}"
+                for name, errors in form.errors.items()))
             return redirect(back)
         data = form.cleaned_data
         return run_service(request, lambda: report_attest(report=report, actor=request.user,

@@ -39,8 +39,8 @@ class TenantScopedMixin:
     scoped_fields: dict[str, Any] = {}
 
     def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()  # type: ignore[misc]
-        access = getattr(self.context.get("request"), "access", None)  # type: ignore[attr-defined]
+        fields = super().get_fields()  # type: ignore[misc]  # a mixin of DRF serializers
+        access = getattr(self.context.get("request"), "access", None)  # type: ignore[attr-defined]  # the serializer has context
         for name, build in self.scoped_fields.items():
             field = fields.get(name)
             if field is None or access is None:

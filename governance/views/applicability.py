@@ -77,7 +77,7 @@ class ConfirmAllView(OrganisationAccessMixin, View):
         return HttpResponseRedirect(soa_url(system.pk))
 
 
-class DecisionView(WriteFormView):
+class DecisionView(WriteFormView[DecisionForm, ApplicabilityDecision]):
     form_class = DecisionForm
     write_action = Permission.EDIT_CONTROLS
     template_name = "governance/decision_form.html"

@@ -10,6 +10,7 @@ from governance import selectors, services
 from governance.forms.management import ControlForm, RiskForm, RiskMatrixForm
 from governance.models.controls import Control
 from governance.models.risks import Risk
+from governance.models.tenancy import Organisation
 from governance.permissions import Permission
 from governance.web.views import DeleteView, ReadView, WriteFormView, row_or_404
 
@@ -31,7 +32,7 @@ class ControlDetailView(ReadView):
                 "risks": selectors.risks_for(self.access).filter(controls=control)}
 
 
-class ControlCreateView(WriteFormView):
+class ControlCreateView(WriteFormView[ControlForm, Control]):
     form_class = ControlForm
     write_action = Permission.EDIT_CONTROLS
     title = "New control"
@@ -47,7 +48,7 @@ class ControlCreateView(WriteFormView):
                                        data=form.service_data(), requirements=form.cleaned_data["requirements"])
 
 
-class ControlEditView(WriteFormView):
+class ControlEditView(WriteFormView[ControlForm, Control]):
     form_class = ControlForm
     write_action = Permission.EDIT_CONTROLS
     title = "Edit control"
@@ -73,7 +74,7 @@ class ControlEditView(WriteFormView):
                                        requirements=form.cleaned_data["requirements"])
 
 
-class ControlDeleteView(DeleteView):
+class ControlDeleteView(DeleteView[Control]):
     write_action = Permission.EDIT_CONTROLS
     next_url = "governance:control-list"
 
@@ -110,7 +111,7 @@ class RiskDetailView(ReadView):
                 if risk.residual_score is not None else None}
 
 
-class RiskCreateView(WriteFormView):
+class RiskCreateView(WriteFormView[RiskForm, Risk]):
     form_class = RiskForm
     write_action = Permission.EDIT_CONTROLS
     title = "New risk"
@@ -129,7 +130,7 @@ class RiskCreateView(WriteFormView):
                                     data=form.service_data(), controls=form.cleaned_data["controls"])
 
 
-class RiskEditView(WriteFormView):
+class RiskEditView(WriteFormView[RiskForm, Risk]):
     form_class = RiskForm
     write_action = Permission.EDIT_CONTROLS
     title = "Edit risk"
@@ -152,7 +153,7 @@ class RiskEditView(WriteFormView):
                                     controls=form.cleaned_data["controls"])
 
 
-class RiskDeleteView(DeleteView):
+class RiskDeleteView(DeleteView[Risk]):
     write_action = Permission.EDIT_CONTROLS
     next_url = "governance:risk-list"
 
@@ -163,7 +164,7 @@ class RiskDeleteView(DeleteView):
         services.risk_delete(risk=row, actor=self.request.user)
 
 
-class RiskMatrixView(WriteFormView):
+class RiskMatrixView(WriteFormView[RiskMatrixForm, Organisation]):
     form_class = RiskMatrixForm
     write_action = Permission.EDIT_CONTROLS
     title = "Risk matrix scales"
@@ -175,10 +176,10 @@ class RiskMatrixView(WriteFormView):
         matrix = self.access.organisation.risk_matrix
         return {"likelihood": "\n".join(matrix["likelihood"]), "impact": "\n".join(matrix["impact"])}
 
-    def perform(self, form: RiskMatrixForm) -> Any:
+    def perform(self, form: RiskMatrixForm) -> Organisation:
         return services.organisation_risk_matrix_update(
             organisation=self.access.organisation, likelihood=form.cleaned_data["likelihood"],
             impact=form.cleaned_data["impact"], actor=self.request.user)
 
-    def success_url(self, row: Any) -> str:
+    def success_url(self, row: Organisation) -> str:
         return reverse("governance:risk-list")

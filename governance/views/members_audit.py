@@ -21,7 +21,7 @@ class MemberListView(ReadView):
         return {**super().get_context_data(**kwargs), "memberships": selectors.memberships_for(self.access)}
 
 
-class MemberAddView(WriteFormView):
+class MemberAddView(WriteFormView[MembershipAddForm, Membership]):
     form_class = MembershipAddForm
     write_action = Permission.MANAGE_MEMBERS
     title = "Add a member"
@@ -37,7 +37,7 @@ class MemberAddView(WriteFormView):
         return reverse("governance:member-list")
 
 
-class MemberRoleView(WriteFormView):
+class MemberRoleView(WriteFormView[MembershipRoleForm, Membership]):
     form_class = MembershipRoleForm
     write_action = Permission.MANAGE_MEMBERS
     title = "Change role"
@@ -63,7 +63,7 @@ class MemberRoleView(WriteFormView):
         return reverse("governance:member-list")
 
 
-class MemberRemoveView(DeleteView):
+class MemberRemoveView(DeleteView[Membership]):
     write_action = Permission.MANAGE_MEMBERS
     next_url = "governance:member-list"
 

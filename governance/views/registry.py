@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.forms import Form
 from django.urls import reverse
 
 from governance import selectors, services
+from governance.access import AccessContext
 from governance.eu_ai_act import QUESTIONS
 from governance.forms.registry import (
     AISystemForm,
@@ -46,7 +46,7 @@ class AISystemDetailView(ReadView):
                 "risks": selectors.risks_for(self.access).filter(ai_system=system)}
 
 
-class AISystemCreateView(WriteFormView):
+class AISystemCreateView(WriteFormView[AISystemForm, AISystem]):
     form_class = AISystemForm
     title = "Register an AI system"
 
@@ -59,6 +59,10 @@ class AISystemCreateView(WriteFormView):
 
 
 class _SystemMixin:
+    """Form pages of one AI system (`self.system`); the view class supplies `access` and `kwargs`."""
+
+    access: AccessContext
+    kwargs: dict[str, Any]
     system: AISystem
 
     def setup_objects(self) -> None:
@@ -71,7 +75,7 @@ class _SystemMixin:
         return self.system
 
 
-class AISystemEditView(_SystemMixin, WriteFormView):
+class AISystemEditView(_SystemMixin, WriteFormView[AISystemForm, AISystem]):
     form_class = AISystemForm
     title = "Edit AI system"
 
@@ -83,7 +87,7 @@ class AISystemEditView(_SystemMixin, WriteFormView):
         return services.ai_system_update(ai_system=system, actor=self.request.user, data=form.service_data())
 
 
-class AISystemDeleteView(DeleteView):
+class AISystemDeleteView(DeleteView[AISystem]):
     def get_row(self) -> AISystem:
         return row_or_404(selectors.ai_systems_for(self.access), pk=self.kwargs["pk"])
 
@@ -91,7 +95,7 @@ class AISystemDeleteView(DeleteView):
         services.ai_system_delete(ai_system=row, actor=self.request.user)
 
 
-class ClassificationView(_SystemMixin, WriteFormView):
+class ClassificationView(_SystemMixin, WriteFormView[ClassificationForm, AISystem]):
     form_class = ClassificationForm
     template_name = "governance/classification_form.html"
     title = "EU AI Act classification"
@@ -102,7 +106,7 @@ class ClassificationView(_SystemMixin, WriteFormView):
         answers.setdefault("operator_roles", list(self.system.operator_roles or []))
         return answers
 
-    def context(self, form: Form) -> dict[str, Any]:
+    def context(self, form: ClassificationForm) -> dict[str, Any]:
         return {**super().context(form), "system": self.system}
 
     def perform(self, form: ClassificationForm) -> AISystem:
@@ -110,7 +114,7 @@ class ClassificationView(_SystemMixin, WriteFormView):
         return self.system
 
 
-class ModelVersionCreateView(_SystemMixin, WriteFormView):
+class ModelVersionCreateView(_SystemMixin, WriteFormView[ModelVersionForm, ModelVersion]):
     form_class = ModelVersionForm
     title = "Register a model version"
     multipart = True
@@ -124,6 +128,10 @@ class ModelVersionCreateView(_SystemMixin, WriteFormView):
 
 
 class _VersionMixin:
+    """Form pages of one model version (`self.version`); the view class supplies `access` and `kwargs`."""
+
+    access: AccessContext
+    kwargs: dict[str, Any]
     version: ModelVersion
 
     def setup_objects(self) -> None:
@@ -146,7 +154,7 @@ class ModelVersionDetailView(ReadView):
                 "children": version.children.all()}
 
 
-class ModelVersionEditView(_VersionMixin, WriteFormView):
+class ModelVersionEditView(_VersionMixin, WriteFormView[ModelVersionEditForm, ModelVersion]):
     form_class = ModelVersionEditForm
     title = "Edit model version"
 
@@ -162,7 +170,7 @@ class ModelVersionEditView(_VersionMixin, WriteFormView):
                                              data=form.service_data())
 
 
-class ModelVersionDeleteView(DeleteView):
+class ModelVersionDeleteView(DeleteView[ModelVersion]):
     def get_row(self) -> ModelVersion:
         return row_or_404(selectors.model_versions_for(self.access), pk=self.kwargs["pk"])
 
@@ -173,7 +181,7 @@ class ModelVersionDeleteView(DeleteView):
         services.model_version_delete(model_version=row, actor=self.request.user)
 
 
-class TrainingCardView(_VersionMixin, WriteFormView):
+class TrainingCardView(_VersionMixin, WriteFormView[TrainingCardForm, ModelVersion]):
     form_class = TrainingCardForm
     title = "Training-objective card"
 
@@ -205,7 +213,7 @@ class DatasetDetailView(ReadView):
                 "dataset": row_or_404(selectors.datasets_for(self.access), pk=kwargs["pk"])}
 
 
-class DatasetCreateView(WriteFormView):
+class DatasetCreateView(WriteFormView[DatasetForm, Dataset]):
     form_class = DatasetForm
     title = "Upload an evaluation dataset"
     multipart = True
@@ -226,7 +234,7 @@ class DatasetCreateView(WriteFormView):
                                        description=data["description"])
 
 
-class DatasetDeleteView(DeleteView):
+class DatasetDeleteView(DeleteView[Dataset]):
     next_url = "governance:dataset-list"
 
     def get_row(self) -> Dataset:

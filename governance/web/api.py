@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.http import Http404
@@ -33,6 +33,7 @@ from governance.permissions import Permission
 from governance.web.filters import filters_apply
 
 T = TypeVar("T")
+RowT = TypeVar("RowT", bound=models.Model)
 VERBS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -104,13 +105,13 @@ class OrganisationViewSet(GenericViewSet):
         return super().handle_exception(exc)
 
 
-def organisation_rows(model: type[models.Model], ids: Iterable[int] | None, request: Request,
-                      *, tenant: bool = True) -> list[models.Model] | None:
+def organisation_rows(model: type[RowT], ids: Iterable[int] | None, request: Request,
+                      *, tenant: bool = True) -> list[RowT] | None:
     """Ids from a request → rows of the caller's organisation; an unknown id is a 400, not a leak."""
     if ids is None:
         return None
     ids = list(ids)
-    queryset = model.objects.filter(pk__in=ids)
+    queryset = model._default_manager.filter(pk__in=ids)
     if tenant:
         queryset = queryset.filter(organisation=access_of(request).organisation)
     rows = list(queryset)
@@ -119,35 +120,38 @@ def organisation_rows(model: type[models.Model], ids: Iterable[int] | None, requ
     return rows
 
 
-def organisation_row(model: type[models.Model], pk: Any, request: Request) -> models.Model | None:
+def organisation_row(model: type[RowT], pk: Any, request: Request) -> RowT | None:
+    """An optional id (None or empty: no row) → the caller's organisation's row; an unknown id is a 400."""
     if pk in (None, ""):
         return None
-    row = model.objects.filter(pk=pk, organisation=access_of(request).organisation).first()
+    return organisation_row_required(model, pk, request)
+
+
+def organisation_row_required(model: type[RowT], pk: int, request: Request) -> RowT:
+    """A required id → the caller's organisation's row; an unknown id is a 400."""
+    row = model._default_manager.filter(pk=pk, organisation=access_of(request).organisation).first()
     if row is None:
         raise exceptions.ValidationError({model._meta.model_name: "Unknown id."})
     return row
 
 
-def get_or_404(queryset: models.QuerySet, **lookup: Any) -> models.Model:
+def get_or_404(queryset: models.QuerySet[RowT], **lookup: Any) -> RowT:
     row = queryset.filter(**lookup).first()
     if row is None:
         raise Http404
     return row
 
 
-def member_users(ids: Iterable[int] | None, request: Request) -> list | None:
-    """Users by id who are members of the caller's organisation (owners, assessors, reviewers)."""
-    if ids is None:
-        return None
-    ids = list(ids)
-    users = list(get_user_model().objects.filter(pk__in=ids,
-                                                 memberships__organisation=access_of(request).organisation))
-    if len(users) != len(set(ids)):
-        raise exceptions.ValidationError({"user": "Unknown member id(s)."})
-    return users
-
-
-def member_user(pk: int | None, request: Request) -> Any:
+def member_user(pk: int | None, request: Request) -> User | None:
     if pk is None:
         return None
     return member_users([pk], request)[0]
+
+
+def member_users(ids: Iterable[int], request: Request) -> list[User]:
+    """Users by id who are members of the caller's organisation (owners, assessors, reviewers)."""
+    ids = list(ids)
+    users = list(User.objects.filter(pk__in=ids, memberships__organisation=access_of(request).organisation))
+    if len(users) != len(set(ids)):
+        raise exceptions.ValidationError({"user": "Unknown member id(s)."})
+    return users

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.db.models import ForeignObjectRel
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 
@@ -21,10 +22,12 @@ FILTER_ERROR = OpenApiResponse(
     description="A filter value that is not of its type: the parameter and why.")
 
 
-def _model_field(model: type[models.Model], lookup: str) -> models.Field:
+def _model_field(model: type[models.Model], lookup: str) -> models.Field | ForeignObjectRel:
     *path, last = lookup.split("__")
     for name in path:
-        model = model._meta.get_field(name).related_model
+        related = model._meta.get_field(name).related_model
+        assert isinstance(related, type), f"{lookup}: {name} is not a relation"  # a viewset's filters, not input
+        model = related
     return model._meta.get_field(last)
 
 

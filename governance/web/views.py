@@ -8,13 +8,13 @@ verbs' permissions in `required_actions`; a one-shot POST calls `run_service`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import models
-from django.forms import Form
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -33,8 +33,11 @@ ID_FILTERS = ("framework", "ai_system", "assessment", "requirement")
 BOUNDED_FILTERS = {"page": (1, MAX_ID), "heatmap_page": (1, MAX_ID), "expiring": (0, MAX_EXPIRING_DAYS)}
 INTEGER_FILTERS = (*ID_FILTERS, *BOUNDED_FILTERS)
 
+FormT = TypeVar("FormT", bound=BaseForm)
+RowT = TypeVar("RowT", bound=models.Model)
 
-def errors_onto_form(form: Form, error: ValidationError) -> None:
+
+def errors_onto_form(form: BaseForm, error: ValidationError) -> None:
     """A service's ValidationError lands on the field it names, else on the form."""
     if hasattr(error, "error_dict"):
         for field, field_errors in error.error_dict.items():
@@ -47,21 +50,22 @@ class ReadView(OrganisationAccessMixin, TemplateView):
     """A page any member may read (Permission.READ)."""
 
 
-class WriteFormView(OrganisationAccessMixin, View):
+class WriteFormView(OrganisationAccessMixin, View, Generic[FormT, RowT]):
     """GET shows the form, POST runs the service; both need `write_action`.
 
-    Subclasses set `form_class`, `title`, and implement `perform(form)` (calls a service and
-    returns the row to go to) and optionally `get_form_kwargs()`, `success_url(row)`.
+    Subclasses name their form and row types (`WriteFormView[AISystemForm, AISystem]`), set
+    `form_class`, `title`, and implement `perform(form)` (calls a service and returns the row to go
+    to) and optionally `get_form_kwargs()`, `success_url(row)`.
     """
 
-    form_class: type[Form]
+    form_class: type[FormT]
     template_name = "governance/form.html"
     title = ""
     write_action: Permission = Permission.EDIT_REGISTRY
     multipart = False
 
     @property
-    def required_actions(self) -> dict[str, Permission]:  # type: ignore[override]
+    def required_actions(self) -> dict[str, Permission]:  # type: ignore[override]  # a property over the mixin's attribute
         return {"GET": self.write_action, "HEAD": self.write_action, "POST": self.write_action}
 
     def setup_objects(self) -> None:
@@ -73,11 +77,11 @@ class WriteFormView(OrganisationAccessMixin, View):
     def initial(self) -> dict[str, Any]:
         return {}
 
-    def perform(self, form: Form) -> models.Model:
+    def perform(self, form: FormT) -> RowT:
         raise NotImplementedError
 
-    def success_url(self, row: models.Model) -> str:
-        return row.get_absolute_url()  # type: ignore[attr-defined]
+    def success_url(self, row: RowT) -> str:
+        return row.get_absolute_url()  # type: ignore[attr-defined]  # rows a form goes to define it; Model does not
 
     def cancel_url(self) -> str:
         return reverse("governance:ai-system-list")
@@ -86,11 +90,11 @@ class WriteFormView(OrganisationAccessMixin, View):
         """The row the form is about, named under the title."""
         return None
 
-    def context(self, form: Form) -> dict[str, Any]:
+    def context(self, form: FormT) -> dict[str, Any]:
         return {"form": form, "title": self.title, "multipart": self.multipart, "cancel_url": self.cancel_url(),
                 "subject": self.subject()}
 
-    def render_form(self, form: Form, status: int = 200) -> HttpResponse:
+    def render_form(self, form: FormT, status: int = 200) -> HttpResponse:
         return render(self.request, self.template_name, self.context(form), status=status)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -111,27 +115,27 @@ class WriteFormView(OrganisationAccessMixin, View):
         return self.render_form(form, status=400)
 
 
-class DeleteView(OrganisationAccessMixin, View):
-    """GET asks for confirmation, POST deletes through the service."""
+class DeleteView(OrganisationAccessMixin, View, Generic[RowT]):
+    """GET asks for confirmation, POST deletes through the service (`DeleteView[AISystem]`)."""
 
     template_name = "governance/confirm_delete.html"
     write_action: Permission = Permission.EDIT_REGISTRY
     next_url = "governance:ai-system-list"
 
     @property
-    def required_actions(self) -> dict[str, Permission]:  # type: ignore[override]
+    def required_actions(self) -> dict[str, Permission]:  # type: ignore[override]  # a property over the mixin's attribute
         return {"GET": self.write_action, "HEAD": self.write_action, "POST": self.write_action}
 
-    def get_row(self) -> models.Model:
+    def get_row(self) -> RowT:
         raise NotImplementedError
 
-    def perform(self, row: models.Model) -> None:
+    def perform(self, row: RowT) -> None:
         raise NotImplementedError
 
-    def after_url(self, row: models.Model) -> str:
+    def after_url(self, row: RowT) -> str:
         return redirect(self.next_url).url
 
-    def cancel_url(self, row: models.Model) -> str:
+    def cancel_url(self, row: RowT) -> str:
         return row.get_absolute_url() if hasattr(row, "get_absolute_url") else redirect(self.next_url).url
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -151,7 +155,7 @@ class DeleteView(OrganisationAccessMixin, View):
         return HttpResponseRedirect(target)
 
 
-def row_or_404(queryset: models.QuerySet, **lookup: Any) -> models.Model:
+def row_or_404(queryset: models.QuerySet[RowT], **lookup: Any) -> RowT:
     return get_object_or_404(queryset, **lookup)
 
 
@@ -168,9 +172,9 @@ class OrganisationView(OrganisationAccessMixin, View):
             if not (name == "page" and request.GET.get(name) == "last"):
                 web_query_int(request.GET, name, minimum=minimum, maximum=maximum)
 
-    def organisation_object(self, queryset: models.QuerySet | type[models.Model], **lookup: Any) -> Any:
+    def organisation_object(self, queryset: models.QuerySet[RowT] | type[RowT], **lookup: Any) -> RowT:
         if isinstance(queryset, type):
-            queryset = queryset.objects.all()
+            queryset = queryset._default_manager.all()
         return get_object_or_404(queryset, organisation=self.access.organisation, **lookup)
 
     def paginate(self, queryset: models.QuerySet) -> Page:

@@ -190,7 +190,7 @@ def parse_attack(text: str) -> AttackSpec:
         fields.setdefault("steps", 1)
         fields.setdefault("random_start", False)
     try:
-        return AttackSpec(kind, **fields)  # type: ignore[arg-type]
+        return AttackSpec(kind, **fields)  # type: ignore[arg-type]  # parsed fields; TypeError below
     except TypeError as error:
         raise AttackConfigError(f"bad attack {text!r}: {error}") from error
 

@@ -320,7 +320,7 @@ def adversarial_examples(classifier: nn.Module, dataset: Dataset[Any], config: E
                          ) -> list[AdversarialExample]:
     """The first `config.examples_to_show` images under the first attack at the largest ε (the most visible
     perturbation of the run), seeded by `config.seed`; the classifier is left as it was found."""
-    count = min(config.examples_to_show, len(dataset))  # type: ignore[arg-type]
+    count = min(config.examples_to_show, len(dataset))  # type: ignore[arg-type]  # Dataset declares no __len__
     if count <= 0:
         return []
     device = resolve_device(config.device)
@@ -385,7 +385,7 @@ def _checked_size(
     attacks: Sequence[AttackSpec],
     epsilons: Sequence[float],
 ) -> int:
-    available = len(dataset)  # type: ignore[arg-type]
+    available = len(dataset)  # type: ignore[arg-type]  # Dataset declares no __len__
     n = available if n_examples is None else n_examples
     if n < 1 or n > available:
         raise DatasetError(f"n_examples must be in [1, {available}] for this dataset, got {n}")

@@ -436,7 +436,7 @@ def _train(
 ) -> tuple[int, list[float]]:
     """Steps start..last; returns (last, the loss of each step run)."""
     config, distributed = trainer.config, trainer.distributed
-    n = len(dataset)  # type: ignore[arg-type]
+    n = len(dataset)  # type: ignore[arg-type]  # Dataset declares no __len__
     last = config.steps if stop_after is None else min(config.steps, stop_after)
     history: list[float] = []
     clock = EtaClock(config.steps)

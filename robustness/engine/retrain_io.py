@@ -53,7 +53,7 @@ def load_training_state(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)  # type: ignore[no-any-return]
+        return torch.load(path, map_location="cpu", weights_only=True)  # type: ignore[no-any-return]  # torch.load is Any
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as error:
         raise CheckpointError(f"unreadable training state {path}: {error}") from error
 

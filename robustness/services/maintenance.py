@@ -20,11 +20,11 @@ logger = logging.getLogger(__name__)
 def runs_reap_expired_leases() -> int:
     """Re-enqueue every run (or shard) whose lease expired; the next claim resumes it from its checkpoint."""
     now, sent = timezone.now(), 0
-    for model in (EvaluationRun, AnchorAnalysis, RetrainingRun):
-        rows = model.objects.filter(lease_expired(now) | never_started(model, now))
-        if model is EvaluationRun:
-            rows = rows.filter(shard_count=1)
-        sent += jobs_resend(rows, task_name=TASKS[model], queue=QUEUE)
+    # A sharded run is not resent itself: its shards and its merger are (below).
+    unsharded = EvaluationRun.objects.filter(shard_count=1)
+    for runs in (unsharded, AnchorAnalysis.objects.all(), RetrainingRun.objects.all()):
+        rows = runs.filter(lease_expired(now) | never_started(runs.model, now))
+        sent += jobs_resend(rows, task_name=TASKS[runs.model], queue=QUEUE)
     # A shard never started: its worker's broker lost it, or the chord itself was never sent.
     shard_never_started = Q(status=RunStatus.PENDING, heartbeat_at__isnull=True, run__status__in=RunStatus.active(),
                             run__created_at__lt=now - PENDING_RESEND_AFTER)

@@ -61,6 +61,8 @@ def run_cancelled(claim: Claim, *, message: str) -> str:
 def shard_failure_propagate(shard_id: int, message: str, status: str = RunStatus.FAILED) -> None:
     """A failed shard fails its run (the other shards stop at their next heartbeat)."""
     run_id = EvaluationShard.objects.filter(pk=shard_id).values_list("run_id", flat=True).first()
+    if run_id is None:  # the shard is gone with its run
+        return
     run = EvaluationRun.objects.select_for_update().filter(pk=run_id, status__in=RunStatus.active()).first()
     if run is None:
         return

@@ -328,6 +328,7 @@ def run_rerun(*, run: RobustnessRun, actor: Actor) -> RobustnessRun:
         return evaluation_run_request(config=run.config, dataset=run.dataset, shards=run.shard_count, **common)
     if isinstance(run, AnchorAnalysis):
         return anchor_analysis_request(config=run.config, **common)
+    assert isinstance(run, RetrainingRun), type(run)  # the three kinds of run (RobustnessRun is abstract)
     return retraining_run_request(config=run.config, training_dataset=run.training_dataset, **common)
 
 

@@ -69,8 +69,9 @@ class _RunProgressHeartbeat(Heartbeat):
         super().__init__(claim)
         self.run_id = run_id
 
-    def beat(self, **kwargs: object) -> None:  # type: ignore[override]
-        super().beat(**kwargs)  # type: ignore[arg-type]
+    def beat(self, *, progress: float, message: str, eta: float | None, force: bool = False,
+             **extra: object) -> None:
+        super().beat(progress=progress, message=message, eta=eta, force=force, **extra)
         _run_progress(self.run_id)
 
 
@@ -89,6 +90,7 @@ def shards_merged(shards: list[EvaluationShard], run: EvaluationRun) -> Evaluati
     order = [(spec.name, eps) for spec in config.attack_specs for eps in config.epsilons]
     by_range: dict[tuple[int, int], list[EvaluationPartial]] = defaultdict(list)
     for shard in shards:
+        assert shard.partial is not None, f"shard {shard.pk} has no counts"  # merged once all have finished
         by_range[(shard.start_batch, shard.end_batch)].append(EvaluationPartial.from_dict(shard.partial))
     joined = []
     for pieces in by_range.values():

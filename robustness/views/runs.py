@@ -14,7 +14,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -46,13 +45,13 @@ class RunListView(ReadView):
                 "can_run": self.access.can(Permission.RUN_ROBUSTNESS)}
 
 
-class RunRequestView(WriteFormView):
+class RunRequestView(WriteFormView[forms.RunRequestForm, models.Model]):
     """The request form of one kind of run for one AI system."""
 
     write_action = Permission.RUN_ROBUSTNESS
-    form_classes: dict[str, type[Form]] = {"evaluations": forms.EvaluationRequestForm,
-                                           "anchor-analyses": forms.AnchorAnalysisRequestForm,
-                                           "retraining": forms.RetrainingRequestForm}
+    form_classes: dict[str, type[forms.RunRequestForm]] = {"evaluations": forms.EvaluationRequestForm,
+                                                           "anchor-analyses": forms.AnchorAnalysisRequestForm,
+                                                           "retraining": forms.RetrainingRequestForm}
     titles = {"evaluations": "Request a robustness evaluation", "anchor-analyses": "Request an anchor analysis",
               "retraining": "Request adversarial retraining"}
 
@@ -69,10 +68,10 @@ class RunRequestView(WriteFormView):
     def cancel_url(self) -> str:
         return reverse("robustness:system-runs", args=[self.kwargs["system_pk"]])
 
-    def perform(self, form: Form) -> models.Model:
+    def perform(self, form: forms.RunRequestForm) -> models.Model:
         data: dict[str, Any] = form.cleaned_data
         common = {"ai_system": self.system, "model_version": data["model_version"], "actor": self.request.user,
-                  "config": form.config()}  # type: ignore[attr-defined]
+                  "config": form.config()}
         if self.kind == "evaluations":
             return run_requests.evaluation_run_request(dataset=data["dataset"], shards=data["shards"], **common)
         if self.kind == "anchor-analyses":
