@@ -167,3 +167,25 @@ def test_unreadable_settings_are_a_400_and_change_nothing(client_as, version, pr
                                             "config": config}, content_type="application/json")
     assert answer.status_code == 400, (answer.status_code, answer.content[:300])
     assert _state() == before
+
+
+def test_the_retraining_form_freezes_a_preset_with_the_values_set_by_hand(client_as, system, version):
+    from robustness.models import RetrainingRun
+
+    client = client_as("risk_officer")
+    url = f"/robustness/systems/{system.pk}/retraining/new/"
+    page = client.get(url).content.decode()
+    assert "alignment-ce-laat: Alignment CE as LAAT" in page and "demo-fast: The demo&#x27;s fast setting" in page
+    answer = client.post(url, {"model_version": version.pk, "builtin_dataset": "synthetic-train",
+                               "preset": "fare-paper", "steps": 40, "warmup_steps": 4, "attack_step_size": "2/255"})
+    assert answer.status_code == 302
+    frozen = RetrainingRun.objects.get(ai_system=system).config
+    assert (frozen["preset"], frozen["method"], frozen["optimizer"], frozen["lr"], frozen["attack_steps"]) == \
+        ("fare-paper", "fare", "adamw", 1e-5, 10)
+    assert (frozen["steps"], frozen["warmup_steps"]) == (40, 4) and frozen["attack_step_size"] == 2 / 255
+    before = RetrainingRun.objects.count()
+    refused = client.post(url, {"model_version": version.pk, "builtin_dataset": "synthetic-train",
+                                "preset": "tecoa-paper", "steps": 10})
+    assert refused.status_code == 400
+    assert "warmup_steps must be in [0, steps]" in refused.content.decode()
+    assert RetrainingRun.objects.count() == before
