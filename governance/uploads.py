@@ -11,6 +11,7 @@ import hashlib
 import json
 import stat
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -28,7 +29,12 @@ MODEL_CONFIG_KEYS = ("embed_dim", "vision_cfg", "text_cfg")
 
 
 class UploadError(ValueError):
-    """The upload is refused; the message says why, in words the uploader can act on."""
+    """The upload is refused; the message says why, in words the uploader can act on. `field`: the form
+    field at fault where the check knows it ("" lets the caller decide)."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,18 @@ def pretrained_tag_check(tag: str, architecture: str) -> str:
     if tag not in known:
         raise UploadError(PRETRAINED_TAG_REFUSED)
     return tag
+
+
+# Quick checks an installed lab adds (robustness.apps registers one): called with the architecture, the
+# model config and the checkpoint upload (or None), each raises UploadError with the reason. Governance sits
+# below the lab and cannot import it, so the lab plugs its knowledge of architectures in here.
+MODEL_PRECHECKS: list[Callable[[str, Any, Any], None]] = []
+
+
+def model_precheck(architecture: str, model_config: Any, checkpoint: Any) -> None:
+    """Refuse at upload what can be refused at once: an unknown architecture, weights that do not fit it."""
+    for check in MODEL_PRECHECKS:
+        check(architecture, model_config, checkpoint)
 
 
 def model_config_check(config: Any) -> None:

@@ -37,6 +37,7 @@ from governance.uploads import (
     dataset_zip_check,
     file_facts,
     model_config_check,
+    model_precheck,
     pretrained_tag_check,
     prompt_templates_check,
 )
@@ -68,6 +69,11 @@ def _model_version_prepare(version: ModelVersion, data: Mapping[str, Any], check
     _upload_errors(model_config_check, version.model_config, field="model_config")
     if checkpoint is not None:
         _upload_errors(checkpoint_check, checkpoint, field="checkpoint")
+    if version.pk is None or checkpoint is not None:  # the weights and architecture are fixed once registered
+        try:
+            model_precheck(version.architecture, version.model_config, checkpoint)
+        except UploadError as error:
+            raise ValidationError({error.field or "architecture": str(error)}) from None
     has_checkpoint = checkpoint is not None or bool(version.checkpoint)
     if has_checkpoint == bool(version.pretrained_tag.strip()):
         raise ValidationError({"checkpoint": "Upload a checkpoint or name a locally cached pretrained tag "

@@ -201,6 +201,50 @@ def _without_script_only_buffers(model: ClipModel, contents: CheckpointContents)
     return {name: tensor for name, tensor in contents.tensors.items() if name not in transient}
 
 
+def checkpoint_shapes_check(architecture: str, model_config: Mapping[str, Any] | None,
+                            shapes: Mapping[str, tuple[int, ...]] | None, *, source: str) -> None:
+    """Refuse, before any weight is read, a checkpoint whose names and shapes do not fit `architecture`.
+
+    The architecture is built on the meta device (no memory, milliseconds even for ViT-L/14). The
+    positional embeddings may differ in length (the loader resizes them); anything else must match.
+    Raises `ModelConfigError` for an unknown architecture, `CheckpointError` naming the keys. With
+    `shapes` None only the architecture is checked.
+    """
+    if model_config is not None:
+        register_model_config(architecture, model_config)
+    _require_known_architecture(architecture)
+    with torch.device("meta"):
+        try:
+            model = open_clip.create_model(architecture, pretrained=None, pretrained_image=False,
+                                           pretrained_text=False, device="meta")
+        except (TypeError, ValueError, KeyError, RuntimeError, AssertionError) as error:
+            raise ModelConfigError(f"open_clip cannot build architecture {architecture!r}: {error}") from error
+    if shapes is None:  # the architecture alone
+        return
+    expected = {name: tuple(tensor.shape) for name, tensor in model.state_dict().items()}
+    given = {name.removeprefix("module."): tuple(shape) for name, shape in shapes.items()}
+    problems = []
+    missing, unexpected = sorted(set(expected) - set(given)), sorted(set(given) - set(expected))
+    wrong = [f"{name} (checkpoint {given[name]}, model {expected[name]})" for name in sorted(set(expected) & set(given))
+             if not _shapes_fit(name, given[name], expected[name])]
+    for label, keys in (("missing keys", missing), ("unexpected keys", unexpected), ("wrong shapes", wrong)):
+        if keys:
+            more = f" and {len(keys) - MAX_KEYS_IN_MESSAGE} more" if len(keys) > MAX_KEYS_IN_MESSAGE else ""
+            problems.append(f"{len(keys)} {label}: {', '.join(keys[:MAX_KEYS_IN_MESSAGE])}{more}")
+    if problems:
+        raise CheckpointError(f"{source} is not a checkpoint of {architecture}: " + "; ".join(problems))
+
+
+def _shapes_fit(name: str, given: tuple[int, ...], expected: tuple[int, ...]) -> bool:
+    if given == expected:
+        return True
+    if name == "logit_scale":
+        return int(torch.Size(given).numel()) == int(torch.Size(expected).numel()) == 1
+    if name.endswith("positional_embedding") and len(given) == len(expected):
+        return given[1:] == expected[1:]  # a longer or shorter sequence is resized on load
+    return False
+
+
 def _check_openai_integers(model: ClipModel, contents: CheckpointContents, source: str) -> None:
     """OpenAI's integers must describe the model they are loaded into."""
     actual = {"context_length": getattr(model, "context_length", None),

@@ -10,6 +10,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from django.conf import settings
@@ -21,8 +22,8 @@ from robustness.engine.builtins import BUILTIN_DATASETS, builtin_dataset
 from robustness.engine.checkpoints import sha256_file
 from robustness.engine.classifier import DEFAULT_TEMPLATES, ZeroShotClassifier
 from robustness.engine.data import ImageDataset, dataset_digest, load_image_zip, subset, validate_dataset_for_model
-from robustness.engine.errors import CheckpointError, DatasetError, EngineError
-from robustness.engine.models import LoadedClip, ModelSpec, load_clip
+from robustness.engine.errors import CheckpointError, DatasetError, EngineError, ModelConfigError
+from robustness.engine.models import LoadedClip, ModelSpec, checkpoint_shapes_check, load_clip
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,52 @@ def version_checkpoint_path(version: ModelVersion) -> Path:
                        version.pk, name, path, version.organisation_id)
         raise CheckpointError(CHECKPOINT_UNAVAILABLE)
     return path
+
+
+SAFETENSORS_HEADER_LIMIT = 100 * 1024 * 1024  # safetensors' own limit on the JSON header
+
+
+def model_precheck(architecture: str, model_config: Any, checkpoint: Any) -> None:
+    """At upload, in milliseconds: the architecture exists (or its config builds) and a `.safetensors`
+    checkpoint's names and shapes fit it (read from the file's header alone; other formats, and the
+    full load, are checked by the worker). Installed into governance's `MODEL_PRECHECKS`."""
+    from governance.uploads import UploadError
+
+    shapes = _safetensors_shapes(checkpoint) if checkpoint is not None else None
+    try:
+        if shapes is None:
+            checkpoint_shapes_check(architecture, model_config, None, source="")
+        else:
+            checkpoint_shapes_check(architecture, model_config, shapes, source=checkpoint.name or "the checkpoint")
+    except ModelConfigError as error:
+        raise UploadError(str(error), "model_config" if model_config else "architecture") from None
+    except CheckpointError as error:
+        raise UploadError(str(error), "checkpoint") from None
+
+
+def _safetensors_shapes(upload: Any) -> dict[str, tuple[int, ...]] | None:
+    """{name: shape} from a safetensors upload's header; None for other formats or an unreadable header
+    (the worker then says why)."""
+    import json
+    import struct
+
+    if not str(getattr(upload, "name", "")).lower().endswith(".safetensors"):
+        return None
+    upload.seek(0)
+    try:
+        head = upload.read(8)
+        if len(head) != 8:
+            return None
+        (length,) = struct.unpack("<Q", head)
+        if not 0 < length <= SAFETENSORS_HEADER_LIMIT:
+            return None
+        header = json.loads(upload.read(length))
+        return {name: tuple(int(side) for side in entry["shape"]) for name, entry in header.items()
+                if name != "__metadata__"}
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return None
+    finally:
+        upload.seek(0)
 
 
 def model_spec_for(version: ModelVersion) -> tuple[ModelSpec, str]:

@@ -139,3 +139,49 @@ def test_a_system_that_assessments_depend_on_is_not_deleted_and_says_why(world, 
     response = client_as(OFFICER).delete(f"/api/v1/ai-systems/{world.system.pk}/")
     assert response.status_code == 400 and "still used by" in str(response.json())
     assert organisation_state(acme) == before
+
+
+def _tiny_safetensors(name: str = "tiny.safetensors") -> SimpleUploadedFile:
+    import tempfile
+    from pathlib import Path
+
+    from robustness.engine.checkpoints import save_state_dict_file
+    from robustness.engine.tiny import tiny_model
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        save_state_dict_file(tiny_model().state_dict(), path)
+        return SimpleUploadedFile(name, path.read_bytes())
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    ({"architecture": "ViT-B-33"}, "unknown open_clip architecture &#x27;ViT-B-33&#x27;; did you mean ViT-B-32"),
+    ({}, "tiny.safetensors is not a checkpoint of ViT-B-32"),
+])
+def test_an_architecture_or_checkpoint_that_cannot_fit_is_refused_at_upload(world, client_as, acme, settings,
+                                                                            tmp_path, change, reason):
+    """Checked in the request, from the safetensors header alone: no file is stored, no row, no job."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    url = reverse("governance:model-version-create", args=[world.system.pk])
+    _refused(client_as(OFFICER), url, {**GOOD_VERSION, "checkpoint": _tiny_safetensors(), **change}, reason, acme)
+    assert [path for path in (tmp_path / "media").rglob("*") if path.is_file() and "checkpoints" in path.parts] == []
+
+
+def test_the_upload_check_names_the_keys_that_do_not_fit():
+    from robustness.engine.errors import CheckpointError
+    from robustness.engine.models import checkpoint_shapes_check
+    from robustness.engine.tiny import TINY_ARCHITECTURE, TINY_MODEL_CONFIG, tiny_model
+
+    shapes = {name: tuple(tensor.shape) for name, tensor in tiny_model().state_dict().items()}
+    checkpoint_shapes_check(TINY_ARCHITECTURE, TINY_MODEL_CONFIG, shapes, source="ok")  # fits: no error
+    longer = {**shapes, "positional_embedding": (shapes["positional_embedding"][0] + 4,
+                                                 shapes["positional_embedding"][1])}
+    checkpoint_shapes_check(TINY_ARCHITECTURE, TINY_MODEL_CONFIG, longer, source="ok")  # resized on load
+    wrong = {**{k: v for k, v in shapes.items() if k != "text_projection"}, "extra.weight": (2, 2),
+             "ln_final.weight": (7,)}
+    with pytest.raises(CheckpointError) as refused:
+        checkpoint_shapes_check(TINY_ARCHITECTURE, TINY_MODEL_CONFIG, wrong, source="w.safetensors")
+    assert str(refused.value) == (
+        f"w.safetensors is not a checkpoint of {TINY_ARCHITECTURE}: 1 missing keys: text_projection; "
+        f"1 unexpected keys: extra.weight; 1 wrong shapes: ln_final.weight (checkpoint (7,), model "
+        f"({shapes['ln_final.weight'][0]},))")
