@@ -188,7 +188,8 @@ def test_consultant_runs_a_90_day_engagement_from_anchors_to_retraining(live_ser
         page.click(f"text=All runs of {parcel_sorter.name}")
         page.click("main a.button:has-text('Retraining')")
         page.select_option("#id_model_version", label=str(parent))
-        assert page.input_value("#id_method") == "alignment-ce"
+        assert page.input_value("#id_method") == ""  # the preset's method; with no preset, alignment CE
+        assert page.input_value("#id_preset") == ""
         for field, value in RETRAINING.items():
             page.fill(f"#{field}", value)
         page.click("main button.primary")
@@ -196,6 +197,7 @@ def test_consultant_runs_a_90_day_engagement_from_anchors_to_retraining(live_ser
         retraining = RetrainingRun.objects.get(ai_system=parcel_sorter)
         child = retraining.output_model_version
         assert child.parent == parent and retraining.config["steps"] == 4
+        assert (retraining.config["method"], retraining.config["preset"]) == ("alignment-ce", "")
         assert child.version in page.inner_text("section:has(h2:text('New model version'))")
         j.step("retraining-finished")
 
