@@ -51,7 +51,9 @@ def _file(name: str, content: bytes) -> SimpleUploadedFile:
 
 
 def _checkpoint() -> SimpleUploadedFile:
-    return _file("weights.safetensors", payloads.wrong_shape_safetensors().content)
+    # A .pt: its weights are checked on the worker, so the upload reaches the storage (a .safetensors
+    # that does not fit ViT-B-32 is refused from its header before anything is written).
+    return _file("weights.pt", payloads.wrong_shape_safetensors().content)
 
 
 def _dataset() -> SimpleUploadedFile:
