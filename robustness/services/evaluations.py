@@ -60,7 +60,8 @@ def evaluation_prepare(run: EvaluationRun) -> Prepared:
         source=f"zip:{run.dataset.name}" if run.dataset is not None else f"builtin:{config.builtin_dataset}",
         file_sha256=run.dataset.sha256 if run.dataset is not None else "",
         subset_of=None if config.n_examples is None else (config.n_examples, config.seed), evaluated=data.dataset,
-        templates=classifier.templates, config=config, versions=library_versions(), device=str(device))
+        templates=classifier.templates, config=replace(config, n_examples=len(data.dataset)),
+        versions=library_versions(), device=str(device))
     return Prepared(config, classifier, data, class_names, device, model_sha, manifest)
 
 
