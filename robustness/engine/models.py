@@ -223,16 +223,9 @@ def checkpoint_shapes_check(architecture: str, model_config: Mapping[str, Any] |
         return
     expected = {name: tuple(tensor.shape) for name, tensor in model.state_dict().items()}
     given = {name.removeprefix("module."): tuple(shape) for name, shape in shapes.items()}
-    problems = []
-    missing, unexpected = sorted(set(expected) - set(given)), sorted(set(given) - set(expected))
-    wrong = [f"{name} (checkpoint {given[name]}, model {expected[name]})" for name in sorted(set(expected) & set(given))
-             if not _shapes_fit(name, given[name], expected[name])]
-    for label, keys in (("missing keys", missing), ("unexpected keys", unexpected), ("wrong shapes", wrong)):
-        if keys:
-            more = f" and {len(keys) - MAX_KEYS_IN_MESSAGE} more" if len(keys) > MAX_KEYS_IN_MESSAGE else ""
-            problems.append(f"{len(keys)} {label}: {', '.join(keys[:MAX_KEYS_IN_MESSAGE])}{more}")
+    problems = _mismatches(expected, given, _shapes_fit)
     if problems:
-        raise CheckpointError(f"{source} is not a checkpoint of {architecture}: " + "; ".join(problems))
+        raise CheckpointError(f"{source} is not a checkpoint of {architecture}: {problems}")
 
 
 def _shapes_fit(name: str, given: tuple[int, ...], expected: tuple[int, ...]) -> bool:
@@ -302,22 +295,25 @@ def load_weights_into(model: ClipModel, state_dict: dict[str, Tensor], *, source
 
 
 def _check_state_dict_matches(model: ClipModel, state_dict: Mapping[str, Tensor], source: str) -> None:
-    expected = model.state_dict()
-    problems = []
-    missing = sorted(set(expected) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(expected))
-    wrong_shape = [
-        f"{key} (checkpoint {tuple(state_dict[key].shape)}, model {tuple(expected[key].shape)})"
-        for key in sorted(set(expected) & set(state_dict))
-        if state_dict[key].shape != expected[key].shape
-    ]
-    for label, keys in (("missing keys", missing), ("unexpected keys", unexpected), ("wrong shapes", wrong_shape)):
-        if keys:
-            shown = ", ".join(keys[:MAX_KEYS_IN_MESSAGE])
-            more = f" and {len(keys) - MAX_KEYS_IN_MESSAGE} more" if len(keys) > MAX_KEYS_IN_MESSAGE else ""
-            problems.append(f"{len(keys)} {label}: {shown}{more}")
+    expected = {name: tuple(tensor.shape) for name, tensor in model.state_dict().items()}
+    given = {name: tuple(tensor.shape) for name, tensor in state_dict.items()}
+    problems = _mismatches(expected, given, lambda _name, found, wanted: found == wanted)
     if problems:
-        raise CheckpointError(f"checkpoint {source} does not fit the architecture: " + "; ".join(problems))
+        raise CheckpointError(f"checkpoint {source} does not fit the architecture: {problems}")
+
+
+def _mismatches(expected: Mapping[str, tuple[int, ...]], given: Mapping[str, tuple[int, ...]],
+                fits: Callable[[str, tuple[int, ...], tuple[int, ...]], bool]) -> str:
+    """The missing, unexpected and wrongly shaped keys, a few of each named ("" when all fit)."""
+    missing, unexpected = sorted(set(expected) - set(given)), sorted(set(given) - set(expected))
+    wrong = [f"{name} (checkpoint {given[name]}, model {expected[name]})" for name in sorted(set(expected) & set(given))
+             if not fits(name, given[name], expected[name])]
+    problems = []
+    for label, keys in (("missing keys", missing), ("unexpected keys", unexpected), ("wrong shapes", wrong)):
+        if keys:
+            more = f" and {len(keys) - MAX_KEYS_IN_MESSAGE} more" if len(keys) > MAX_KEYS_IN_MESSAGE else ""
+            problems.append(f"{len(keys)} {label}: {', '.join(keys[:MAX_KEYS_IN_MESSAGE])}{more}")
+    return "; ".join(problems)
 
 
 def _require_known_architecture(architecture: str) -> None:
