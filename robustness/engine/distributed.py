@@ -47,10 +47,10 @@ class DistributedRun:
         """This rank's contiguous share of a global batch (the batch divides evenly: checked)."""
         if len(indices) % self.world_size:
             raise DistributedError(f"a batch of {len(indices)} does not split over {self.world_size} processes")
-        size = len(indices) // self.world_size
-        return indices[self.rank * size:(self.rank + 1) * size]
+        return indices[self.rows(len(indices))]
 
     def rows(self, global_rows: int) -> slice:
+        """This rank's rows of a global batch of `global_rows`."""
         size = global_rows // self.world_size
         return slice(self.rank * size, (self.rank + 1) * size)
 

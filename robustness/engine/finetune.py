@@ -149,7 +149,7 @@ class RetrainConfig:
     def from_dict(cls, data: Mapping[str, Any]) -> RetrainConfig:
         """The config from a stored run's settings: its own fields, other keys (the data source, the device,
         the re-evaluation) ignored; missing fields take the defaults."""
-        names = {item.name for item in fields(cls)}
+        names = set(cls.field_names())
         try:
             return cls(**{key: value for key, value in data.items() if key in names})
         except TypeError as error:
@@ -543,9 +543,10 @@ def _as_tuple(value: Any) -> Any:
 
 def _tower(classifier: ZeroShotClassifier) -> nn.Module:
     """The vision tower itself, also while DDP wraps it."""
+    from torch.nn.parallel import DistributedDataParallel
+
     visual: nn.Module = classifier.visual
-    inner = getattr(visual, "module", None)
-    return inner if isinstance(inner, nn.Module) and type(visual).__name__ == "DistributedDataParallel" else visual
+    return visual.module if isinstance(visual, DistributedDataParallel) else visual
 
 
 def _save_state(trainer: _Trainer, path: Path, step: int) -> None:
