@@ -194,6 +194,7 @@ def _rerun(arguments: argparse.Namespace) -> dict[str, Any]:
         ManifestError,
         RunManifest,
         manifest_dataset,
+        manifest_images_check,
         manifest_model_spec,
         record_differences,
     )
@@ -214,10 +215,7 @@ def _rerun(arguments: argparse.Namespace) -> dict[str, Any]:
         cli = manifest.data.get("cli") or {}
         dataset, _, _ = _synthetic(argparse.Namespace(split=str(manifest.data["source"]).split(":", 1)[1],
                                                       command="evaluate", n=cli.get("n"), seed=cli.get("seed", 0)))
-        from robustness.engine.data import dataset_digest
-
-        if dataset_digest(dataset) != manifest.data["digest"]:
-            raise ManifestError("the images are not the ones the run evaluated (their digest differs)")
+        manifest_images_check(manifest, dataset)
     else:
         dataset = manifest_dataset(manifest, arguments.dataset, sha256_file)
     loaded = load_clip(spec, device)

@@ -123,7 +123,12 @@ def manifest_dataset(manifest: RunManifest, path: str | Path | None,
     chosen = data.get("subset")
     if chosen:
         dataset = subset(dataset, int(chosen["limit"]), seed=int(chosen["seed"]))
-    if dataset_digest(dataset) != data["digest"]:
+    return manifest_images_check(manifest, dataset)
+
+
+def manifest_images_check(manifest: RunManifest, dataset: ImageDataset) -> ImageDataset:
+    """`dataset` if its images are the ones the run evaluated, else ManifestError."""
+    if dataset_digest(dataset) != manifest.data["digest"]:
         raise ManifestError("the images are not the ones the run evaluated (their digest differs)")
     return dataset
 

@@ -203,9 +203,9 @@ def data_load(*, dataset: Dataset | None, builtin: str, limit: int | None, seed:
         name = dataset.name
         digest = dataset.sha256
     elif builtin in BUILTIN_DATASETS:
-        loaded = _builtin_load(builtin)
+        loaded = builtin_dataset(builtin)
         name = builtin
-        digest = _tensor_sha256(loaded)
+        digest = dataset_digest(loaded)
     else:
         raise DatasetError(f"unknown dataset {builtin!r}; built-ins are {', '.join(BUILTIN_DATASETS)}")
     validate_dataset_for_model(loaded)
@@ -234,9 +234,3 @@ def _zip_load(dataset: Dataset) -> ImageDataset:
     return load_image_zip(path)
 
 
-def _builtin_load(name: str) -> ImageDataset:
-    return builtin_dataset(name)
-
-
-def _tensor_sha256(data: ImageDataset) -> str:
-    return dataset_digest(data)
