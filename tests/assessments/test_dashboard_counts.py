@@ -12,7 +12,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from assessments.models import Assessment, CoverageCount, RequirementResult, ResultStatus
 from assessments.selectors.dashboard import dashboard_coverage_get, dashboard_get
@@ -23,7 +22,7 @@ from assessments.services import (
     requirement_result_update,
 )
 from assessments.services.coverage import coverage_rebuild
-from governance.models import Crosswalk, Organisation, Relationship, Requirement
+from governance.models import Organisation, Requirement
 from governance.services.transfer_export import organisation_export
 from governance.services.transfer_import import organisation_import
 from tests.assessments.factories import ai_system_make, evidence_with_version
@@ -54,17 +53,6 @@ def _shown(organisation: Organisation) -> dict[int, dict[str, int]]:
 
 def _result(assessment: Assessment, ref_id: str) -> RequirementResult:
     return assessment.results.get(requirement__ref_id=ref_id)
-
-
-@pytest.fixture
-def a3(iso, nist):
-    """ISO A3, which NIST M3 intersects: recording M3 proposes (infers) A3 in the same system's ISO assessment."""
-    requirement = Requirement.objects.create(framework=iso, urn="urn:test:iso:A3", ref_id="A3", kind="control",
-                                             title="Requirement A3", text_status="paraphrase", assessable=True,
-                                             order=2)
-    Crosswalk.objects.create(source=Requirement.objects.get(framework=nist, ref_id="M3"), target=requirement,
-                             relationship=Relationship.INTERSECTS, rationale="overlap", provenance="test", order=3)
-    return requirement
 
 
 def test_coverage_counts_equal_hand_counts_after_writes_supersessions_expiry_and_import(
@@ -100,7 +88,7 @@ def test_coverage_counts_equal_hand_counts_after_writes_supersessions_expiry_and
                               infer=False)
     exact("a superseded result changed")
     _, version = evidence_with_version(acme, oscar, title="Memo", content=b"memo",
-                                       valid_until=timezone.localdate() + timedelta(days=10))
+                                       valid_until=FROZEN_NOW.date() + timedelta(days=10))
     requirement_result_update(result=_result(superseding, "M3"), actor=oscar, result_status="compliant",
                               evidence_versions=[version], infer=False)
     outcome = evidence_expiry_run(now=FROZEN_NOW + timedelta(days=40))

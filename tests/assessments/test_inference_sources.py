@@ -16,7 +16,7 @@ from assessments.services import (
 )
 from assessments.services.common import AssessmentLockedError, ConflictError, NotPermittedError
 from assessments.services.inference import inferred_from_text, proposed_result, result_inference_confirm
-from governance.models import AuditEvent, Crosswalk, Relationship, Requirement
+from governance.models import AuditEvent, Crosswalk, Relationship
 from tests.assessments.factories import evidence_with_version
 
 # Confirmation dates are printed: the clock stands still at 2026-11-20.
@@ -29,17 +29,6 @@ _RANK = {C: 0, P: 1, N: 2}
 
 def _result(assessment, ref_id) -> RequirementResult:
     return assessment.results.get(requirement__ref_id=ref_id)
-
-
-@pytest.fixture
-def a3(iso, nist):
-    """ISO A3, which NIST M3 intersects: the review's §2.3 case (MEASURE 2.7 intersects Art 15(1))."""
-    requirement = Requirement.objects.create(framework=iso, urn="urn:test:iso:A3", ref_id="A3", kind="control",
-                                             title="Requirement A3", text_status="paraphrase", assessable=True,
-                                             order=2)
-    Crosswalk.objects.create(source=Requirement.objects.get(framework=nist, ref_id="M3"), target=requirement,
-                             relationship=Relationship.INTERSECTS, rationale="overlap", provenance="test", order=3)
-    return requirement
 
 
 @pytest.fixture
